@@ -1,0 +1,5 @@
+"""``python -m mspcrm``."""
+
+from mspcrm.cli.main import main
+
+main()

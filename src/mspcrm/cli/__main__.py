@@ -1,0 +1,5 @@
+"""``python -m mspcrm.cli``."""
+
+from mspcrm.cli.main import main
+
+main()

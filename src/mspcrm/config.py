@@ -1,0 +1,51 @@
+"""One frozen ``Settings``, read from ``MSPCRM_*`` environment variables and flags.
+
+Loaded only at the composition roots (the CLI and the ASGI factory).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+COMPAT_MODES = ("default", "autotask")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "mspcrm.db"
+    compat: str = "default"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    root_company_name: str = "My MSP"
+    sqlite_sync: str = "FULL"
+    credential_cache_seconds: float = 60.0
+    zone_name: str = "mspcrm"
+
+    def __post_init__(self) -> None:
+        if self.compat not in COMPAT_MODES:
+            raise ValueError(f"compat must be one of {', '.join(COMPAT_MODES)}, not {self.compat!r}")
+        if self.sqlite_sync.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValueError(f"sqlite_sync must be OFF, NORMAL, FULL or EXTRA, not {self.sqlite_sync!r}")
+
+    @property
+    def autotask_mode(self) -> bool:
+        return self.compat == "autotask"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults, then ``MSPCRM_<NAME>`` variables, then explicit overrides (flags)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = env.get(f"MSPCRM_{f.name.upper()}")
+        if raw is None:
+            continue
+        kind = type(getattr(Settings(), f.name))
+        values[f.name] = kind(raw)
+    return Settings(**values).with_overrides(**overrides)

@@ -1,0 +1,1 @@
+"""Pure domain: entity declarations, field kinds, picklists, validation, rules."""

@@ -1,0 +1,28 @@
+"""Every entity mspcrm serves, declared once as data."""
+
+from mspcrm.domain.entities.companies import COMPANY
+from mspcrm.domain.entities.contacts import CONTACT
+from mspcrm.domain.entities.countries import COUNTRY
+from mspcrm.domain.entities.locations import COMPANY_LOCATION
+from mspcrm.domain.entities.opportunities import OPPORTUNITY
+from mspcrm.domain.entities.resources import RESOURCE
+from mspcrm.domain.entity import Registry
+
+ENTITIES = (COMPANY, CONTACT, COMPANY_LOCATION, OPPORTUNITY, RESOURCE, COUNTRY)
+
+
+def build_registry() -> Registry:
+    """The registry of all declared entities, cross-checked."""
+    return Registry(ENTITIES)
+
+
+__all__ = [
+    "COMPANY",
+    "COMPANY_LOCATION",
+    "CONTACT",
+    "COUNTRY",
+    "ENTITIES",
+    "OPPORTUNITY",
+    "RESOURCE",
+    "build_registry",
+]

@@ -1,0 +1,26 @@
+"""Countries: read-only, seeded from ISO 3166 (id = the ISO numeric code)."""
+
+from mspcrm.domain.entity import Entity
+from mspcrm.domain.fields import Boolean, Field, Integer, Long, Text
+
+COUNTRY = Entity(
+    name="Country",
+    path="Countries",
+    fields=(
+        Field("id", Long(), read_only=True, required=True),
+        Field("addressFormatID", Integer(), read_only=True),
+        Field("countryCode", Text(2), read_only=True),
+        Field("displayName", Text(100), read_only=True),
+        Field("invoiceTemplateID", Integer(), read_only=True),
+        Field("isActive", Boolean(), read_only=True),
+        Field("isDefaultCountry", Boolean(), read_only=True),
+        Field("name", Text(100), read_only=True),
+        Field("quoteTemplateID", Integer(), read_only=True),
+    ),
+    can_create=False,
+    can_update=False,
+    api_writable=False,
+    lookup_fields=("name", "countryCode", "displayName"),
+    title_fields=("displayName",),
+    indexed=("countryCode",),
+)

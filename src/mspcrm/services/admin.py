@@ -1,0 +1,118 @@
+"""Installation management: resources and API users, picklists, UDF definitions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mspcrm.domain.entities import RESOURCE
+from mspcrm.domain.entity import Entity, Registry
+from mspcrm.domain.picklists import PicklistValue
+from mspcrm.domain.udfs import UdfDefinition
+from mspcrm.errors import NotFoundError, ValidationError
+from mspcrm.services import auth
+from mspcrm.services.context import SYSTEM
+from mspcrm.services.records import RecordService
+from mspcrm.store import catalog, credentials, repository
+from mspcrm.store.database import Database
+
+SECURITY_LEVELS = ("full", "read-only")
+
+
+@dataclass(frozen=True)
+class ApiUser:
+    resource_id: int
+    username: str
+    integration_code: str
+    secret: str
+
+
+class AdminService:
+    def __init__(self, db: Database, registry: Registry, records: RecordService) -> None:
+        self.db = db
+        self.registry = registry
+        self.records = records
+
+    def create_resource(
+        self,
+        first_name: str,
+        last_name: str,
+        email: str,
+        *,
+        username: str | None = None,
+        title: str | None = None,
+        security_level: str = "full",
+        api_user: bool = False,
+        integration_code: str | None = None,
+        secret: str | None = None,
+    ) -> tuple[int, ApiUser | None]:
+        """A new resource; with ``api_user``, also its API credentials (secret shown once)."""
+        if security_level not in SECURITY_LEVELS:
+            raise ValidationError(
+                f"Invalid security level {security_level!r}: use one of {', '.join(SECURITY_LEVELS)}"
+            )
+        body: dict[str, Any] = {
+            "firstName": first_name,
+            "lastName": last_name,
+            "email": email,
+            "userName": username or email,
+            "title": title,
+        }
+        if api_user:
+            body["userType"] = 2
+        with self.db.write() as conn:
+            resource_id = self.records.create_in(conn, RESOURCE, body, SYSTEM)
+            repository.update(conn, RESOURCE, resource_id, {"securityLevel": security_level})
+            if not api_user:
+                return resource_id, None
+            user = ApiUser(
+                resource_id=resource_id,
+                username=username or email,
+                integration_code=integration_code or auth.new_integration_code(),
+                secret=secret or auth.new_secret(),
+            )
+            credentials.add(
+                conn, resource_id, user.username, user.integration_code, auth.hash_secret(user.secret)
+            )
+            return resource_id, user
+
+    def picklists(self, key: str | None = None) -> dict[str, list[PicklistValue]]:
+        with self.db.read() as conn:
+            found = catalog.picklists(conn, None if key is None else [self._key(key)])
+        if key is not None and not found:
+            raise NotFoundError(f"No picklist {key!r}: see `mspcrm picklists list`")
+        return found
+
+    def add_picklist_value(
+        self, key: str, label: str, *, value: int | None = None, is_default: bool = False
+    ) -> PicklistValue:
+        canonical = self._key(key)
+        with self.db.write() as conn:
+            return catalog.add_picklist_value(
+                conn, canonical, label, value=value, is_default=is_default
+            )
+
+    def _key(self, key: str) -> str:
+        """``company.companytype`` -> ``Company.companyType``, checked against the declarations."""
+        entity_name, _, field_name = key.partition(".")
+        entity = self.registry.by_name(entity_name)
+        field = entity.field(field_name)
+        if field is None or not field.picklist:
+            raise NotFoundError(f"{entity.name} has no picklist field {field_name!r}")
+        return field.picklist_key or f"{entity.name}.{field.name}"
+
+    def udfs(self, entity: Entity | None = None) -> list[UdfDefinition]:
+        with self.db.read() as conn:
+            return catalog.udf_definitions(conn, None if entity is None else entity.name)
+
+    def add_udf(self, definition: UdfDefinition) -> None:
+        entity = self.registry.by_name(definition.entity)
+        if not entity.has_udfs:
+            raise ValidationError(f"The {entity.name} entity has no user-defined fields")
+        if entity.field(definition.name) is not None:
+            raise ValidationError(f"{definition.name!r} is already a field of {entity.name}")
+        with self.db.write() as conn:
+            existing = catalog.udf_definitions(conn, entity.name)
+            if len(existing) >= entity.max_udfs:
+                raise ValidationError(f"{entity.name} already has {entity.max_udfs} UDFs, the maximum")
+            catalog.add_udf_definition(conn, definition)

@@ -1,0 +1,139 @@
+"""API credentials: argon2id hashes, verified once, then served from a short cache.
+
+The same work is done for an unknown user as for a wrong secret, so timing
+does not tell which usernames exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from mspcrm.domain.entities import RESOURCE
+from mspcrm.errors import AuthenticationError, PermissionDeniedError
+from mspcrm.services.context import Actor
+from mspcrm.store import credentials, repository
+from mspcrm.store.database import Database
+
+# OWASP: argon2id, 19 MiB, 2 iterations, 1 lane
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(24))
+IMPERSONATING_LEVELS = ("full",)
+
+
+def hash_secret(secret: str) -> str:
+    return HASHER.hash(secret)
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def new_integration_code() -> str:
+    return secrets.token_hex(14)[:27].upper()
+
+
+@dataclass(frozen=True)
+class Principal:
+    resource_id: int
+    username: str
+    security_level: str
+
+
+class Authenticator:
+    """Checks the three Autotask headers and returns who is calling."""
+
+    def __init__(self, db: Database, cache_seconds: float = 60.0) -> None:
+        self.db = db
+        self.cache_seconds = cache_seconds
+        self._cache: dict[tuple[str, str], tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def _cache_key(self, username: str, secret: str, code: str) -> tuple[str, str]:
+        digest = hashlib.sha256(f"{secret}\x00{code}".encode()).hexdigest()
+        return username.strip().lower(), digest
+
+    def principal(self, username: str, secret: str, integration_code: str) -> Principal:
+        if not (username and secret and integration_code):
+            raise AuthenticationError(
+                "Missing credentials: send the ApiIntegrationCode, UserName and Secret headers",
+                reason="missing",
+            )
+        key = self._cache_key(username, secret, integration_code)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        found = self._verify(username, secret, integration_code)
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key] = (found, now + self.cache_seconds)
+        return found
+
+    def _verify(self, username: str, secret: str, integration_code: str) -> Principal:
+        with self.db.read() as conn:
+            row = credentials.find(conn, username)
+        stored_hash = row.secret_hash if row is not None else _DUMMY_HASH
+        try:
+            HASHER.verify(stored_hash, secret)
+            secret_ok = row is not None
+        except (VerificationError, InvalidHashError):
+            secret_ok = False
+        if row is None:
+            raise AuthenticationError(f"Unknown API user {username!r}", reason="unknown_user")
+        if not secret_ok:
+            raise AuthenticationError("Invalid secret for this API user", reason="bad_secret")
+        if not secrets.compare_digest(row.integration_code, integration_code.strip()):
+            raise AuthenticationError(
+                "Invalid ApiIntegrationCode for this API user", reason="bad_integration_code"
+            )
+        if not row.is_active:
+            raise AuthenticationError("This API user's resource is inactive", reason="inactive")
+        return Principal(int(row.resource_id), row.username, row.security_level or "full")
+
+    def known_user(self, username: str) -> bool:
+        if not username.strip():
+            return False
+        with self.db.read() as conn:
+            return credentials.find(conn, username) is not None
+
+    def actor(
+        self, username: str, secret: str, integration_code: str, impersonate: str | None = None
+    ) -> Actor:
+        principal = self.principal(username, secret, integration_code)
+        target = principal.resource_id
+        if impersonate not in (None, ""):
+            target = self._impersonation_target(principal, str(impersonate))
+        return Actor(
+            resource_id=target,
+            channel="api",
+            api_user_id=principal.resource_id,
+            security_level=principal.security_level,
+        )
+
+    def _impersonation_target(self, principal: Principal, raw: str) -> int:
+        try:
+            target = int(raw.strip())
+        except ValueError:
+            raise AuthenticationError(
+                f"ImpersonationResourceId {raw!r} is not a resource id", reason="bad_secret"
+            ) from None
+        if principal.security_level not in IMPERSONATING_LEVELS:
+            raise PermissionDeniedError(
+                "The logged in Resource does not have the adequate permissions to impersonate"
+            )
+        with self.db.read() as conn:
+            resource = repository.get(conn, RESOURCE, target)
+        if resource is None or not resource.get("isActive"):
+            raise PermissionDeniedError(
+                f"ImpersonationResourceId {target} is not an active resource"
+            )
+        return target

@@ -1,0 +1,306 @@
+"""The generic record service: get, query, count, create, update, delete for any entity.
+
+One code path for every entity; business rules attach through ``hooks``.
+Every write runs in one transaction (``BEGIN IMMEDIATE`` on SQLite): on any
+error nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from mspcrm.domain.entity import Entity, Registry
+from mspcrm.domain.fields import Field, Maintained, utc_now
+from mspcrm.domain.picklists import PicklistValue, picklist_key
+from mspcrm.domain.rules import invalid_emails
+from mspcrm.domain.udfs import UdfDefinition
+from mspcrm.domain.validation import (
+    DefaultContext,
+    WriteBody,
+    apply_defaults,
+    bad_picklist_values,
+    missing_required,
+    read_body,
+)
+from mspcrm.domain.wire import record_to_wire
+from mspcrm.errors import NotFoundError, ValidationError
+from mspcrm.query.ast import Group, Query
+from mspcrm.query.parser import parse_query
+from mspcrm.services import hooks
+from mspcrm.services.context import Actor
+from mspcrm.services.lookups import resolve_names
+from mspcrm.store import catalog, repository
+from mspcrm.store.database import Database
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a query: wire items, and the ids that bound it."""
+
+    items: list[dict[str, Any]]
+    query: Query
+    has_next: bool
+    has_prev: bool
+
+    @property
+    def first_id(self) -> int | None:
+        return self.items[0]["id"] if self.items else None
+
+    @property
+    def last_id(self) -> int | None:
+        return self.items[-1]["id"] if self.items else None
+
+
+class RecordService:
+    """CRUD over the declarations. ``strict``: default mode; ``duplicate_checks``: CRM checks on."""
+
+    def __init__(
+        self, db: Database, registry: Registry, *, strict: bool = True, duplicate_checks: bool = True
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.strict = strict
+        self.duplicate_checks = duplicate_checks
+
+    # ---- metadata -------------------------------------------------------------------
+    def udf_definitions(self, conn: Connection, entity: Entity) -> list[UdfDefinition]:
+        return catalog.udf_definitions(conn, entity.name) if entity.has_udfs else []
+
+    def udf_fields(self, conn: Connection, entity: Entity) -> dict[str, Field]:
+        return {d.name: d.as_field() for d in self.udf_definitions(conn, entity)}
+
+    def picklists(self, conn: Connection, entity: Entity) -> dict[str, list[PicklistValue]]:
+        keys = {f.name: picklist_key(entity, f) for f in entity.fields if f.picklist}
+        stored = catalog.picklists(conn, sorted(set(keys.values())))
+        return {name: stored.get(key, []) for name, key in keys.items()}
+
+    # ---- reads --------------------------------------------------------------------------
+    def get(self, entity: Entity, record_id: int) -> dict[str, Any] | None:
+        with self.db.read() as conn:
+            record = repository.get(conn, entity, record_id)
+            if record is None:
+                return None
+            return record_to_wire(entity, record, self.udf_definitions(conn, entity))
+
+    def parse(self, conn: Connection, entity: Entity, document: Any) -> Query:
+        return parse_query(entity, document, self.udf_fields(conn, entity), strict=self.strict)
+
+    def query(
+        self,
+        entity: Entity,
+        document: Any,
+        *,
+        after_id: int | None = None,
+        before_id: int | None = None,
+        page_size: int | None = None,
+    ) -> Page:
+        with self.db.read() as conn:
+            query = self.parse(conn, entity, document)
+            size = page_size or query.max_records
+            rows = repository.select_page(
+                conn, entity, query.where, limit=size + 1, after_id=after_id, before_id=before_id
+            )
+            udfs = self.udf_definitions(conn, entity)
+        more = len(rows) > size
+        rows = rows[1:] if (more and before_id is not None) else rows[:size]
+        include = None if query.include is None else {f.name for f in query.include}
+        items = [record_to_wire(entity, r, udfs, include) for r in rows]
+        has_next = more if before_id is None else True
+        has_prev = (after_id is not None and after_id >= 0) or (before_id is not None and more)
+        return Page(items=items, query=query, has_next=has_next, has_prev=has_prev)
+
+    def count(self, entity: Entity, document: Any) -> int:
+        with self.db.read() as conn:
+            query = self.parse(conn, entity, document)
+            return repository.count(conn, entity, query.where)
+
+    def children(self, parent: Entity, parent_id: int, child: Entity, document: Any = None) -> Page:
+        """A parent's children, e.g. a company's contacts (the child route GET)."""
+        self.require_parent(parent, parent_id)
+        assert child.parent is not None
+        condition = {"op": "eq", "field": child.parent.field, "value": parent_id}
+        doc = dict(document or {})
+        doc["filter"] = [condition, *(doc.get("filter") or [])]
+        return self.query(child, doc)
+
+    def require_parent(self, parent: Entity, parent_id: int) -> None:
+        with self.db.read() as conn:
+            if not repository.existing_ids(conn, parent, [parent_id]):
+                raise NotFoundError(f"{parent.name} not found: no {parent.name} with id {parent_id}")
+
+    # ---- writes -------------------------------------------------------------------------
+    def create(self, entity: Entity, body: Any, actor: Actor, *, parent_id: int | None = None) -> int:
+        with self.db.write() as conn:
+            return self.create_in(conn, entity, body, actor, parent_id=parent_id)
+
+    def create_in(
+        self, conn: Connection, entity: Entity, body: Any, actor: Actor, *, parent_id: int | None = None
+    ) -> int:
+        read = self._read(conn, entity, body)
+        if read.id not in (None, 0):
+            raise ValidationError(
+                f"id must be empty or 0 when creating a {entity.name}; use PATCH to update {read.id}"
+            )
+        values = read.values
+        self._bind_parent(entity, values, parent_id)
+        udf_defs = self.udf_definitions(conn, entity)
+        udfs = {d.name: d.check(d.default_value) for d in udf_defs if d.default_value is not None}
+        udfs.update(read.udfs)
+        apply_defaults(entity, values, self._default_context(conn, entity, actor))
+        ctx = hooks.WriteContext(conn, self, entity, "create", actor, None, values, None)
+        hooks.run("normalise", ctx)
+        self._check(conn, entity, values, partial=False)
+        hooks.run("before_write", ctx)
+        self._stamp(entity, values, actor, created=True)
+        ctx.record_id = repository.insert(conn, entity, values, udfs)
+        hooks.run("after_write", ctx)
+        return ctx.record_id
+
+    def update(
+        self,
+        entity: Entity,
+        body: Any,
+        actor: Actor,
+        *,
+        replace: bool = False,
+        record_id: int | None = None,
+        parent_id: int | None = None,
+    ) -> int:
+        with self.db.write() as conn:
+            return self.update_in(
+                conn, entity, body, actor, replace=replace, record_id=record_id, parent_id=parent_id
+            )
+
+    def update_in(
+        self,
+        conn: Connection,
+        entity: Entity,
+        body: Any,
+        actor: Actor,
+        *,
+        replace: bool = False,
+        record_id: int | None = None,
+        parent_id: int | None = None,
+    ) -> int:
+        read = self._read(conn, entity, body)
+        target = self._target_id(entity, read, record_id)
+        current = repository.get(conn, entity, target)
+        if current is None:
+            raise NotFoundError(f"{entity.name} not found: no {entity.name} with id {target}")
+        self._check_parent_match(entity, current, parent_id)
+        values = read.values
+        if replace:
+            for f in entity.writable_fields:
+                values.setdefault(f.name, None)
+        ctx = hooks.WriteContext(conn, self, entity, "update", actor, target, values, current)
+        hooks.run("normalise", ctx)
+        self._check(conn, entity, values, partial=not replace)
+        hooks.run("before_write", ctx)
+        self._stamp(entity, values, actor, created=False)
+        repository.update(
+            conn, entity, target, values, read.udfs,
+            current_udfs=current.get(repository.UDFS), replace_udfs=replace,
+        )
+        hooks.run("after_write", ctx)
+        return target
+
+    def delete(self, entity: Entity, record_id: int, actor: Actor, *, parent_id: int | None = None) -> int:
+        with self.db.write() as conn:
+            current = repository.get(conn, entity, record_id)
+            if current is None:
+                raise NotFoundError(f"{entity.name} not found: no {entity.name} with id {record_id}")
+            self._check_parent_match(entity, current, parent_id)
+            ctx = hooks.WriteContext(conn, self, entity, "delete", actor, record_id, {}, current)
+            hooks.run("before_write", ctx)
+            repository.delete(conn, entity, record_id)
+            hooks.run("after_write", ctx)
+            return record_id
+
+    # ---- the steps ----------------------------------------------------------------------
+    def _read(self, conn: Connection, entity: Entity, body: Any) -> WriteBody:
+        checkers = {d.name: d.check for d in self.udf_definitions(conn, entity)}
+        read = read_body(entity, body, checkers, strict=self.strict)
+        resolve_names(conn, self.registry, entity, read)
+        return read
+
+    def _target_id(self, entity: Entity, read: WriteBody, record_id: int | None) -> int:
+        if record_id is not None and read.id not in (None, record_id):
+            raise ValidationError(f"The body's id {read.id} does not match the URL's id {record_id}")
+        target = record_id if record_id is not None else read.id
+        if target is None:
+            raise ValidationError(f"id is required to update a {entity.name}")
+        return target
+
+    def _bind_parent(self, entity: Entity, values: dict[str, Any], parent_id: int | None) -> None:
+        if parent_id is None or entity.parent is None:
+            return
+        given = values.get(entity.parent.field)
+        if given is not None and given != parent_id:
+            raise ValidationError(
+                f"{entity.parent.field} {given} in the body does not match the parent id {parent_id} "
+                "in the URL"
+            )
+        values[entity.parent.field] = parent_id
+
+    def _check_parent_match(
+        self, entity: Entity, current: Mapping[str, Any], parent_id: int | None
+    ) -> None:
+        if parent_id is None or entity.parent is None:
+            return
+        if current.get(entity.parent.field) != parent_id:
+            parent = entity.parent.entity
+            raise NotFoundError(
+                f"{entity.name} not found: {entity.name} {current['id']} does not belong to "
+                f"{parent} {parent_id}"
+            )
+
+    def _default_context(self, conn: Connection, entity: Entity, actor: Actor) -> DefaultContext:
+        defaults = {
+            name: next((v.value for v in values if v.is_default and v.is_active), None)
+            for name, values in self.picklists(conn, entity).items()
+        }
+        return DefaultContext(
+            acting_resource_id=actor.resource_id,
+            picklist_defaults={k: v for k, v in defaults.items() if v is not None},
+        )
+
+    def _check(self, conn: Connection, entity: Entity, values: dict[str, Any], *, partial: bool) -> None:
+        problems = missing_required(entity, values, partial=partial)
+        problems += invalid_emails(values)
+        allowed = {
+            name: {v.value for v in vals if v.is_active}
+            for name, vals in self.picklists(conn, entity).items()
+            if values.get(name) is not None
+        }
+        problems += bad_picklist_values(entity, values, allowed)
+        if problems:
+            raise ValidationError(*problems)
+        self._check_references(conn, entity, values)
+
+    def _check_references(self, conn: Connection, entity: Entity, values: dict[str, Any]) -> None:
+        for f in entity.fields:
+            value = values.get(f.name)
+            if f.reference is None or value is None:
+                continue
+            target = self.registry.by_name(f.reference)
+            if not repository.existing_ids(conn, target, [value]):
+                raise NotFoundError(f"{target.name} not found: {f.name} {value} does not exist")
+
+    def _stamp(self, entity: Entity, values: dict[str, Any], actor: Actor, *, created: bool) -> None:
+        now = utc_now()
+        for f in entity.fields:
+            if f.maintained is Maintained.MODIFIED_AT:
+                values[f.name] = now
+            elif created and f.maintained is Maintained.CREATED_AT:
+                values[f.name] = now
+            elif created and f.maintained is Maintained.CREATOR:
+                values[f.name] = actor.resource_id
+            elif created and f.maintained is Maintained.IMPERSONATOR and actor.impersonating:
+                values[f.name] = actor.api_user_id
+
+    def everything(self) -> Group:
+        return Group("and", ())

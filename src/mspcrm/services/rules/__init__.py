@@ -1,0 +1,5 @@
+"""Per-entity business rules, registered at lifecycle points on import."""
+
+from mspcrm.services.rules import companies, contacts, locations
+
+__all__ = ["companies", "contacts", "locations"]

@@ -1,0 +1,1 @@
+"""Everything SQL: schema from declarations, filter compilation, repository, migrations."""

@@ -1,0 +1,101 @@
+"""Compile a parsed filter tree into a SQLAlchemy expression.
+
+Every value is a bound parameter: no client text is ever part of the SQL.
+Text compares case-insensitively through ``lower()`` on both sides (indexed
+as ``lower(column)``); LIKE patterns escape ``%``, ``_`` and ``\\``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from mspcrm.domain.entity import snake
+from mspcrm.domain.fields import DateTime, Double, Field, Text
+from mspcrm.query.ast import Condition, Group, Node
+from mspcrm.store.schema import UDF_COLUMN
+
+UDF_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+
+
+def udf_storage_value(value: Any) -> Any:
+    """UDF values as kept in the JSON column (datetimes as sortable text)."""
+    if isinstance(value, datetime):
+        return value.strftime(UDF_DATETIME_FORMAT)
+    return value
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class Compiler:
+    def __init__(self, table: sa.Table, dialect: str) -> None:
+        self.table = table
+        self.dialect = dialect
+
+    def column(self, field: Field) -> ColumnElement[Any]:
+        if not field.udf:
+            return self.table.c[snake(field.name)]
+        element = self.table.c[UDF_COLUMN][field.name]
+        if isinstance(field.kind, Double):
+            return element.as_float()
+        return element.as_string()
+
+    def node(self, node: Node) -> ColumnElement[bool]:
+        if isinstance(node, Group):
+            parts = [self.node(item) for item in node.items]
+            if not parts:
+                return sa.true()
+            return sa.and_(*parts) if node.op == "and" else sa.or_(*parts)
+        return self.condition(node)
+
+    def value(self, field: Field, value: Any) -> Any:
+        if isinstance(value, str) and isinstance(field.kind, Text):
+            return value.lower()
+        if field.udf and isinstance(field.kind, DateTime):
+            return udf_storage_value(value)
+        return value
+
+    def condition(self, cond: Condition) -> ColumnElement[bool]:
+        column = self.column(cond.field)
+        if cond.op == "exist":
+            return column.is_not(None)
+        if cond.op == "notExist":
+            return column.is_(None)
+        text = isinstance(cond.field.kind, Text)
+        left = sa.func.lower(column) if text else column
+        if cond.op in ("in", "notIn"):
+            values = [self.value(cond.field, v) for v in cond.value]
+            if not values:
+                return sa.false() if cond.op == "in" else column.is_not(None)
+            return left.in_(values) if cond.op == "in" else left.not_in(values)
+        right = self.value(cond.field, cond.value)
+        if cond.op in ("beginsWith", "endsWith", "contains"):
+            escaped = _escape_like(str(right))
+            pattern = {
+                "beginsWith": f"{escaped}%",
+                "endsWith": f"%{escaped}",
+                "contains": f"%{escaped}%",
+            }[cond.op]
+            return left.like(pattern, escape="\\")
+        if text and cond.op in ("gt", "gte", "lt", "lte") and self.dialect == "postgresql":
+            left = left.collate("C")
+        return _COMPARE[cond.op](left, right)
+
+
+_COMPARE = {
+    "eq": lambda a, b: a == b,
+    "noteq": lambda a, b: a != b,
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+}
+
+
+def compile_filter(node: Node, table: sa.Table, dialect: str) -> ColumnElement[bool]:
+    return Compiler(table, dialect).node(node)

@@ -1,0 +1,110 @@
+"""Engines and transactions for SQLite and PostgreSQL.
+
+SQLite: WAL, foreign keys on, a busy timeout, ``BEGIN IMMEDIATE`` for every
+write transaction (so a read-then-write never deadlocks or loses to another
+writer), and a Unicode-aware ``lower()`` so case-insensitive matching treats
+"É" like PostgreSQL does. PostgreSQL: psycopg 3.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+WRITE_OPTION = "mspcrm_write"
+DEFAULT_SQLITE_FILE = "mspcrm.db"
+
+
+def normalise_url(url: str | None) -> str:
+    """Accept a plain file path, ``sqlite:///...`` or ``postgresql://...``."""
+    if not url:
+        url = DEFAULT_SQLITE_FILE
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser()}"
+    return url
+
+
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any, sync: str) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "foreign_keys=ON",
+        "busy_timeout=30000",
+        f"synchronous={sync}",
+        "cache_size=-65536",
+        "temp_store=MEMORY",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_engine(url: str | None, *, sqlite_sync: str = "FULL") -> Engine:
+    full = normalise_url(url)
+    if full.startswith("sqlite"):
+        engine = sa.create_engine(
+            full,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=8,
+            max_overflow=24,
+        )
+        event.listen(
+            engine,
+            "connect",
+            lambda conn, rec: _sqlite_connect(conn, rec, sqlite_sync),
+        )
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return sa.create_engine(full, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+class Database:
+    """One engine and the two kinds of transaction every service uses."""
+
+    def __init__(self, url: str | None, *, sqlite_sync: str = "FULL") -> None:
+        self.url = normalise_url(url)
+        self.engine = create_engine(url, sqlite_sync=sqlite_sync)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that commits on success and rolls back on any error."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    def lock(self, conn: Connection, key: str) -> None:
+        """Serialise writers on ``key`` (PostgreSQL; SQLite's writes are serial already)."""
+        if self.dialect == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+    def dispose(self) -> None:
+        self.engine.dispose()

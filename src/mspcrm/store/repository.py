@@ -1,0 +1,182 @@
+"""Generic reads and writes of any declared entity.
+
+A record is a ``dict`` keyed by wire field name holding stored values, plus
+``UDFS`` (the UDF values by name) for entities with UDFs. Updates write only
+the columns given; UDF updates merge into the stored JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from mspcrm.domain.entity import Entity, snake
+from mspcrm.domain.fields import Field
+from mspcrm.query.ast import Node
+from mspcrm.store.compile import compile_filter, udf_storage_value
+from mspcrm.store.schema import UDF_COLUMN, entity_table
+
+UDFS = "userDefinedFields"
+Record = dict[str, Any]
+
+
+@lru_cache(maxsize=64)
+def _columns(entity: Entity) -> tuple[tuple[str, ...], tuple[sa.ColumnElement[Any], ...]]:
+    table = entity_table(entity)
+    names = [f.name for f in entity.fields]
+    columns = [table.c[snake(f.name)] for f in entity.fields]
+    if entity.has_udfs:
+        names.append(UDFS)
+        columns.append(table.c[UDF_COLUMN])
+    return tuple(names), tuple(columns)
+
+
+def _record(names: Sequence[str], row: Sequence[Any]) -> Record:
+    record = dict(zip(names, row, strict=True))
+    if UDFS in record and record[UDFS] is None:
+        record[UDFS] = {}
+    return record
+
+
+def _row_values(entity: Entity, values: dict[str, Any]) -> dict[str, Any]:
+    return {snake(entity.require(name).name): value for name, value in values.items()}
+
+
+def insert(
+    conn: Connection, entity: Entity, values: dict[str, Any], udfs: dict[str, Any] | None = None
+) -> int:
+    table = entity_table(entity)
+    row = _row_values(entity, values)
+    if entity.has_udfs:
+        row[UDF_COLUMN] = {k: udf_storage_value(v) for k, v in (udfs or {}).items()}
+    result = conn.execute(sa.insert(table).values(row).returning(table.c.id))
+    return int(result.scalar_one())
+
+
+def update(
+    conn: Connection,
+    entity: Entity,
+    record_id: int,
+    values: dict[str, Any],
+    udfs: dict[str, Any] | None = None,
+    *,
+    current_udfs: dict[str, Any] | None = None,
+    replace_udfs: bool = False,
+) -> None:
+    table = entity_table(entity)
+    row = _row_values(entity, values)
+    if entity.has_udfs and (udfs or replace_udfs):
+        merged = {} if replace_udfs else dict(current_udfs or {})
+        merged.update({k: udf_storage_value(v) for k, v in (udfs or {}).items()})
+        row[UDF_COLUMN] = {k: v for k, v in merged.items() if v is not None}
+    if row:
+        conn.execute(sa.update(table).where(table.c.id == record_id).values(row))
+
+
+def delete(conn: Connection, entity: Entity, record_id: int) -> None:
+    table = entity_table(entity)
+    conn.execute(sa.delete(table).where(table.c.id == record_id))
+
+
+def get(conn: Connection, entity: Entity, record_id: int) -> Record | None:
+    names, columns = _columns(entity)
+    table = entity_table(entity)
+    row = conn.execute(sa.select(*columns).where(table.c.id == record_id)).first()
+    return None if row is None else _record(names, row)
+
+
+def get_many(conn: Connection, entity: Entity, ids: Iterable[int]) -> list[Record]:
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return []
+    names, columns = _columns(entity)
+    table = entity_table(entity)
+    rows = conn.execute(sa.select(*columns).where(table.c.id.in_(wanted)).order_by(table.c.id))
+    return [_record(names, row) for row in rows]
+
+
+def where_clause(conn: Connection, entity: Entity, node: Node) -> ColumnElement[bool]:
+    return compile_filter(node, entity_table(entity), conn.dialect.name)
+
+
+def select_page(
+    conn: Connection,
+    entity: Entity,
+    node: Node,
+    *,
+    limit: int,
+    after_id: int | None = None,
+    before_id: int | None = None,
+) -> list[Record]:
+    """Up to ``limit`` records matching ``node`` in id order, keyset-paged."""
+    names, columns = _columns(entity)
+    table = entity_table(entity)
+    condition = where_clause(conn, entity, node)
+    statement = sa.select(*columns).where(condition)
+    if after_id is not None:
+        statement = statement.where(table.c.id > after_id)
+    if before_id is not None:
+        inner = statement.where(table.c.id < before_id).order_by(table.c.id.desc()).limit(limit)
+        rows = list(conn.execute(inner))[::-1]
+    else:
+        rows = list(conn.execute(statement.order_by(table.c.id).limit(limit)))
+    return [_record(names, row) for row in rows]
+
+
+def count(conn: Connection, entity: Entity, node: Node) -> int:
+    table = entity_table(entity)
+    condition = where_clause(conn, entity, node)
+    statement = sa.select(sa.func.count()).select_from(table).where(condition)
+    return int(conn.execute(statement).scalar_one())
+
+
+def existing_ids(conn: Connection, entity: Entity, ids: Iterable[int]) -> set[int]:
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    table = entity_table(entity)
+    rows = conn.execute(sa.select(table.c.id).where(table.c.id.in_(wanted)))
+    return {int(r[0]) for r in rows}
+
+
+def find_ids(
+    conn: Connection,
+    entity: Entity,
+    equals: dict[str, Any],
+    *,
+    exclude_id: int | None = None,
+    limit: int = 10,
+) -> list[int]:
+    """Ids of records whose fields equal ``equals`` (text compared case-insensitively)."""
+    table = entity_table(entity)
+    statement = sa.select(table.c.id)
+    for name, value in equals.items():
+        f: Field = entity.require(name)
+        column = table.c[snake(f.name)]
+        if f.is_text and isinstance(value, str):
+            statement = statement.where(sa.func.lower(column) == value.lower())
+        else:
+            statement = statement.where(column == value)
+    if exclude_id is not None:
+        statement = statement.where(table.c.id != exclude_id)
+    rows = conn.execute(statement.order_by(table.c.id).limit(limit))
+    return [int(r[0]) for r in rows]
+
+
+def update_where(
+    conn: Connection, entity: Entity, equals: dict[str, Any], values: dict[str, Any],
+    *, exclude_id: int | None = None,
+) -> int:
+    """Set ``values`` on every record whose fields equal ``equals``; returns the row count."""
+    table = entity_table(entity)
+    statement = sa.update(table).values(_row_values(entity, values))
+    for name, value in equals.items():
+        statement = statement.where(table.c[snake(entity.require(name).name)] == value)
+    if exclude_id is not None:
+        statement = statement.where(table.c.id != exclude_id)
+    return int(conn.execute(statement).rowcount)

@@ -1,0 +1,148 @@
+"""The storage schema, generated from the entity declarations.
+
+One table per entity, one column per declared field (named by
+``mspcrm.domain.entity.snake``), UDF values in one JSON column, references as
+foreign keys, case-insensitive indexes on ``lower(text)``. Plus the few tables
+the server itself needs: picklist values, UDF definitions, API credentials.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from mspcrm.domain.entities import ENTITIES
+from mspcrm.domain.entity import Entity, snake
+from mspcrm.domain.fields import (
+    Boolean,
+    DateTime,
+    Double,
+    Field,
+    Flag,
+    Integer,
+    Kind,
+    Long,
+    Short,
+    Text,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = sa.MetaData(naming_convention=NAMING)
+
+ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+JSON_TYPE = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+UDF_COLUMN = "udf"
+
+
+def column_type(kind: Kind) -> sa.types.TypeEngine[object]:
+    if isinstance(kind, Flag):
+        return sa.SmallInteger()
+    if isinstance(kind, Long):
+        return sa.BigInteger()
+    if isinstance(kind, Short | Integer):
+        return sa.Integer()
+    if isinstance(kind, Double):
+        return sa.Double()
+    if isinstance(kind, Boolean):
+        return sa.Boolean()
+    if isinstance(kind, DateTime):
+        return sa.DateTime()
+    if isinstance(kind, Text):
+        return sa.String(kind.length) if kind.length else sa.Text()
+    raise TypeError(f"no column type for {kind!r}")
+
+
+def _by_name(name: str) -> Entity:
+    return next(e for e in ENTITIES if e.name == name)
+
+
+def _column(entity: Entity, f: Field) -> sa.Column[object]:
+    name = snake(f.name)
+    if f.name == "id":
+        return sa.Column(name, ID_TYPE, primary_key=True, autoincrement=True)
+    args: list[object] = []
+    target = _by_name(f.reference).table if f.reference else None
+    # companies <-> company_locations would be a cycle: that one is checked by the services
+    if target and not (target == "company_locations" and entity.table == "companies"):
+        parent_link = entity.parent is not None and entity.parent.field == f.name
+        args.append(
+            sa.ForeignKey(f"{target}.id", ondelete="RESTRICT" if parent_link else "SET NULL")
+        )
+    return sa.Column(name, column_type(f.kind), *args, nullable=True)
+
+
+def _indexes(entity: Entity, table: sa.Table) -> None:
+    names = dict.fromkeys((*entity.indexed, *(f.name for f in entity.fields if f.reference)))
+    for name in names:
+        f = entity.require(name)
+        column = table.c[snake(f.name)]
+        expression = sa.func.lower(column) if f.is_text else column
+        sa.Index(f"ix_{entity.table}_{snake(f.name)}", expression)
+
+
+def _entity_table(entity: Entity) -> sa.Table:
+    columns = [_column(entity, f) for f in entity.fields]
+    if entity.has_udfs:
+        columns.append(sa.Column(UDF_COLUMN, JSON_TYPE, nullable=True))
+    table = sa.Table(entity.table, metadata, *columns)
+    _indexes(entity, table)
+    return table
+
+
+ENTITY_TABLES: dict[str, sa.Table] = {e.name: _entity_table(e) for e in ENTITIES}
+
+picklist_values = sa.Table(
+    "picklist_values",
+    metadata,
+    sa.Column("picklist", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("label", sa.String(100), nullable=False),
+    sa.Column("is_default", sa.Boolean(), nullable=False, default=False),
+    sa.Column("sort_order", sa.Integer(), nullable=False, default=0),
+    sa.Column("is_active", sa.Boolean(), nullable=False, default=True),
+    sa.Column("is_system", sa.Boolean(), nullable=False, default=False),
+    sa.Column("parent_value", sa.String(50), nullable=False, default=""),
+)
+
+udf_definitions = sa.Table(
+    "udf_definitions",
+    metadata,
+    sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    sa.Column("entity", sa.String(50), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("name_key", sa.String(100), nullable=False),
+    sa.Column("type", sa.String(20), nullable=False),
+    sa.Column("length", sa.Integer(), nullable=False),
+    sa.Column("label", sa.String(100), nullable=False),
+    sa.Column("description", sa.String(500), nullable=False, default=""),
+    sa.Column("is_required", sa.Boolean(), nullable=False, default=False),
+    sa.Column("default_value", sa.String(500), nullable=True),
+    sa.Column("picklist_values", JSON_TYPE, nullable=True),
+    sa.Column("sort_order", sa.Integer(), nullable=False, default=0),
+    sa.UniqueConstraint("entity", "name_key", name="uq_udf_definitions_entity_name"),
+)
+
+api_credentials = sa.Table(
+    "api_credentials",
+    metadata,
+    sa.Column(
+        "resource_id",
+        ID_TYPE,
+        sa.ForeignKey("resources.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("username", sa.String(254), nullable=False),
+    sa.Column("username_key", sa.String(254), nullable=False, unique=True),
+    sa.Column("integration_code", sa.String(100), nullable=False),
+    sa.Column("secret_hash", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+)
+
+
+def entity_table(entity: Entity) -> sa.Table:
+    return ENTITY_TABLES[entity.name]
