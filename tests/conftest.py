@@ -64,7 +64,7 @@ def pg_schema_url() -> Iterator[str]:
         if REQUIRE_PG:
             pytest.fail(message)
         pytest.skip(message)
-    schema = f"mspcrm_test_{_worker()}"
+    schema = f"mspcrm_test_{_worker()}_{os.getpid()}"
     admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
     with admin.begin() as conn:
         conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
