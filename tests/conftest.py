@@ -135,7 +135,12 @@ def add_api_user(
     security_level: str = "full",
 ) -> ApiCredentials:
     resource_id, _ = services.admin.create_resource(
-        "Api", "User", username, api_user=True, secret=secret, integration_code=API_CODE,
+        "Api",
+        "User",
+        username,
+        api_user=True,
+        secret=secret,
+        integration_code=API_CODE,
         security_level=security_level,
     )
     headers = {"ApiIntegrationcode": API_CODE, "UserName": username, "Secret": secret}
@@ -172,8 +177,10 @@ def make_client(
 
             with built.db.read() as conn:
                 row = store_credentials.find(conn, API_USER)
-            creds = ApiCredentials(int(row.resource_id), {
-                "ApiIntegrationcode": API_CODE, "UserName": API_USER, "Secret": API_SECRET})
+            creds = ApiCredentials(
+                int(row.resource_id),
+                {"ApiIntegrationcode": API_CODE, "UserName": API_USER, "Secret": API_SECRET},
+            )
         c = TestClient(create_app(services=built), base_url="http://testserver")
         c.__enter__()
         c.headers.update(creds.headers)
@@ -209,7 +216,9 @@ def live_server(db_url: str) -> Iterator[LiveServer]:
     env = {**os.environ, "MSPCRM_DATABASE_URL": db_url}
     process = subprocess.Popen(
         [sys.executable, "-m", "mspcrm.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -79,7 +79,9 @@ def sample_body(client: TestClient, entity: Entity, *, every_field: bool) -> dic
     return body
 
 
-def create_sample(client: TestClient, entity: Entity, *, every_field: bool = False) -> tuple[int, dict[str, Any]]:
+def create_sample(
+    client: TestClient, entity: Entity, *, every_field: bool = False
+) -> tuple[int, dict[str, Any]]:
     body = sample_body(client, entity, every_field=every_field)
     response = client.post(f"{BASE}/{entity.path}", json=body)
     assert response.status_code == 200, response.text
@@ -118,8 +120,14 @@ def conditions_for(f: Field, value: Any) -> tuple[list[dict[str, Any]], list[dic
         {"op": "notExist", "field": name},
     ]
     if not isinstance(f.kind, Boolean | Flag):
-        match += [{"op": "gte", "field": name, "value": value}, {"op": "lte", "field": name, "value": value}]
-        miss += [{"op": "gt", "field": name, "value": value}, {"op": "lt", "field": name, "value": value}]
+        match += [
+            {"op": "gte", "field": name, "value": value},
+            {"op": "lte", "field": name, "value": value},
+        ]
+        miss += [
+            {"op": "gt", "field": name, "value": value},
+            {"op": "lt", "field": name, "value": value},
+        ]
     if isinstance(f.kind, Text):
         text = str(value)
         match += [
@@ -151,8 +159,14 @@ def test_every_operator_on_every_queryable_field(client: TestClient, entity: Ent
 @pytest.mark.parametrize("entity", WRITABLE, ids=lambda e: e.name)
 def test_update_then_delete_where_allowed(client: TestClient, entity: Entity) -> None:
     record_id, _ = create_sample(client, entity)
-    text = next(f for f in entity.writable_fields if isinstance(f.kind, Text) and not f.reference
-                and "email" not in f.name.lower() and not f.required)
+    text = next(
+        f
+        for f in entity.writable_fields
+        if isinstance(f.kind, Text)
+        and not f.reference
+        and "email" not in f.name.lower()
+        and not f.required
+    )
     patched = client.patch(f"{BASE}/{entity.path}", json={"id": record_id, text.name: "Changed"})
     assert patched.json() == {"itemId": record_id}
     assert client.get(f"{BASE}/{entity.path}/{record_id}").json()["item"][text.name] == "Changed"
@@ -189,7 +203,9 @@ def test_entity_information_matches_declaration(client: TestClient, entity: Enti
 
 
 @pytest.mark.parametrize("entity", READ_ONLY, ids=lambda e: e.name)
-def test_read_only_entities_refuse_writes_but_answer_queries(client: TestClient, entity: Entity) -> None:
+def test_read_only_entities_refuse_writes_but_answer_queries(
+    client: TestClient, entity: Entity
+) -> None:
     assert client.post(f"{BASE}/{entity.path}", json={"id": 0}).status_code == 405
     assert client.patch(f"{BASE}/{entity.path}", json={"id": 1}).status_code == 405
     page = client.post(f"{BASE}/{entity.path}/query", json={"filter": [], "MaxRecords": 5}).json()

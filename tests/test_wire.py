@@ -17,7 +17,9 @@ DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$")
 
 
 def create_company(client: TestClient, name: str, **extra: Any) -> int:
-    response = client.post(f"{BASE}/Companies", json={"companyName": name, "companyType": 1, **extra})
+    response = client.post(
+        f"{BASE}/Companies", json={"companyName": name, "companyType": 1, **extra}
+    )
     assert response.status_code == 200, response.text
     return int(response.json()["itemId"])
 
@@ -64,10 +66,18 @@ def test_unknown_route_is_404_with_errors_body(client: TestClient) -> None:
 
 # ---- auth -------------------------------------------------------------------------------
 def test_auth_headers_in_any_letter_case(client: TestClient) -> None:
-    headers = {k.lower(): v for k, v in client.headers.items() if k.lower() in
-               ("apiintegrationcode", "username", "secret")}
+    headers = {
+        k.lower(): v
+        for k, v in client.headers.items()
+        if k.lower() in ("apiintegrationcode", "username", "secret")
+    }
     bare = TestClient(client.app)
-    assert bare.get(f"{BASE}/Companies/0", headers={k.upper(): v for k, v in headers.items()}).status_code == 200
+    assert (
+        bare.get(
+            f"{BASE}/Companies/0", headers={k.upper(): v for k, v in headers.items()}
+        ).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize(
@@ -102,17 +112,24 @@ def test_seed_search_example_works_as_written(client: TestClient) -> None:
 
 def test_keys_and_field_names_case_insensitive(client: TestClient) -> None:
     company = create_company(client, "Case Keys Inc")
-    body = {"Filter": [{"OP": "eq", "Field": "COMPANYNAME", "Value": "case keys inc"}],
-            "includeFields": ["CompanyName"], "maxRecords": 3}
+    body = {
+        "Filter": [{"OP": "eq", "Field": "COMPANYNAME", "Value": "case keys inc"}],
+        "includeFields": ["CompanyName"],
+        "maxRecords": 3,
+    }
     page = client.post(f"{BASE}/Companies/query", json=body).json()
-    assert page["items"] == [{"id": company, "companyName": "Case Keys Inc", "userDefinedFields": []}]
+    assert page["items"] == [
+        {"id": company, "companyName": "Case Keys Inc", "userDefinedFields": []}
+    ]
     assert page["pageDetails"]["requestCount"] == 3
 
 
 def test_include_fields_keep_entity_order_and_id(client: TestClient) -> None:
     create_company(client, "Order Co", city="Springfield", state="IL")
-    body = {"filter": [{"op": "eq", "field": "companyName", "value": "Order Co"}],
-            "IncludeFields": ["state", "companyName", "city"]}
+    body = {
+        "filter": [{"op": "eq", "field": "companyName", "value": "Order Co"}],
+        "IncludeFields": ["state", "companyName", "city"],
+    }
     item = client.post(f"{BASE}/Companies/query", json=body).json()["items"][0]
     assert list(item) == ["id", "city", "companyName", "state", "userDefinedFields"]
 
@@ -125,7 +142,9 @@ def test_default_page_size_is_500(client: TestClient) -> None:
 
 @pytest.mark.parametrize("max_records", [0, 501, -1, "abc"])
 def test_max_records_outside_range(client: TestClient, max_records: Any) -> None:
-    response = client.post(f"{BASE}/Companies/query", json={"filter": [], "MaxRecords": max_records})
+    response = client.post(
+        f"{BASE}/Companies/query", json={"filter": [], "MaxRecords": max_records}
+    )
     assert response.status_code == 400
     assert response.json() == {"errors": ["maxCountOfRecordsToReturn must be between 1 and 500"]}
 
@@ -147,7 +166,9 @@ def test_count_by_get_and_post(client: TestClient) -> None:
     for n in range(3):
         create_company(client, f"Counted {n}")
     search = '{"filter":[{"op":"beginsWith","field":"companyName","value":"counted"}]}'
-    assert client.get(f"{BASE}/Companies/query/count", params={"search": search}).json() == {"queryCount": 3}
+    assert client.get(f"{BASE}/Companies/query/count", params={"search": search}).json() == {
+        "queryCount": 3
+    }
     assert client.post(f"{BASE}/Companies/query/count", content=search).json() == {"queryCount": 3}
 
 
@@ -171,7 +192,10 @@ def _follow(client: TestClient, first: dict[str, Any], how: str, body: Any) -> l
 @pytest.mark.parametrize("how", ["GET", "POST-body", "POST-empty"])
 def test_next_page_url_followed_any_way_gives_every_row_once(client: TestClient, how: str) -> None:
     made = [create_company(client, f"Paged {n:03d}") for n in range(23)]
-    body = {"filter": [{"op": "beginsWith", "field": "companyName", "value": "Paged"}], "MaxRecords": 5}
+    body = {
+        "filter": [{"op": "beginsWith", "field": "companyName", "value": "Paged"}],
+        "MaxRecords": 5,
+    }
     first = client.post(f"{BASE}/Companies/query", json=body).json()
     assert first["pageDetails"]["count"] == 5
     assert _follow(client, first, how, body) == made
@@ -180,7 +204,10 @@ def test_next_page_url_followed_any_way_gives_every_row_once(client: TestClient,
 def test_next_page_url_is_keyset_and_self_contained(client: TestClient) -> None:
     for n in range(4):
         create_company(client, f"Keyset {n}")
-    body = {"filter": [{"op": "beginsWith", "field": "companyName", "value": "Keyset"}], "MaxRecords": 2}
+    body = {
+        "filter": [{"op": "beginsWith", "field": "companyName", "value": "Keyset"}],
+        "MaxRecords": 2,
+    }
     first = client.post(f"{BASE}/Companies/query", json=body).json()
     query = parse_qs(urlsplit(first["pageDetails"]["nextPageUrl"]).query)
     paging = orjson.loads(query["paging"][0])
@@ -193,8 +220,13 @@ def test_paging_by_id_gt_gives_same_rows(client: TestClient) -> None:
     seen: list[int] = []
     last = -1
     while True:
-        body = {"filter": [{"op": "beginsWith", "field": "companyName", "value": "IdPaged"},
-                           {"op": "gt", "field": "id", "value": last}], "MaxRecords": 4}
+        body = {
+            "filter": [
+                {"op": "beginsWith", "field": "companyName", "value": "IdPaged"},
+                {"op": "gt", "field": "id", "value": last},
+            ],
+            "MaxRecords": 4,
+        }
         items = client.post(f"{BASE}/Companies/query", json=body).json()["items"]
         if not items:
             break
@@ -206,7 +238,10 @@ def test_paging_by_id_gt_gives_same_rows(client: TestClient) -> None:
 def test_prev_page_url_goes_back(client: TestClient) -> None:
     for n in range(6):
         create_company(client, f"Back {n}")
-    body = {"filter": [{"op": "beginsWith", "field": "companyName", "value": "Back"}], "MaxRecords": 2}
+    body = {
+        "filter": [{"op": "beginsWith", "field": "companyName", "value": "Back"}],
+        "MaxRecords": 2,
+    }
     first = client.post(f"{BASE}/Companies/query", json=body).json()
     second = client.get(first["pageDetails"]["nextPageUrl"]).json()
     again = client.get(second["pageDetails"]["prevPageUrl"]).json()
@@ -221,8 +256,14 @@ def test_bad_paging_token_is_400(client: TestClient) -> None:
 
 # ---- input and output ----------------------------------------------------------------
 def test_pascal_case_names_string_booleans_and_id_zero(client: TestClient) -> None:
-    body = {"id": "0", "CompanyName": "Pascal Co", "CompanyType": "1", "IsActive": "True",
-            "isTaxExempt": "1", "phone": 5551234}
+    body = {
+        "id": "0",
+        "CompanyName": "Pascal Co",
+        "CompanyType": "1",
+        "IsActive": "True",
+        "isTaxExempt": "1",
+        "phone": 5551234,
+    }
     company = client.post(f"{BASE}/Companies", json=body).json()["itemId"]
     item = client.get(f"{BASE}/Companies/{company}").json()["item"]
     assert (item["companyName"], item["companyType"], item["isActive"]) == ("Pascal Co", 1, True)
@@ -243,10 +284,18 @@ def test_read_only_fields_in_a_patch_are_ignored(client: TestClient) -> None:
 def test_output_formats(client: TestClient) -> None:
     company = create_company(client, "Formats Co")
     item = client.get(f"{BASE}/Companies/{company}").json()["item"]
-    assert DATETIME.match(item["createDate"]) and DATETIME.match(item["lastTrackedModifiedDateTime"])
+    assert DATETIME.match(item["createDate"]) and DATETIME.match(
+        item["lastTrackedModifiedDateTime"]
+    )
     assert item["companyNumber"] == ""
-    booleans = ["isActive", "isClientPortalActive", "isEnabledForComanaged", "isTaskFireActive",
-                "isTaxExempt", "invoiceNonContractItemsToParentCompany"]
+    booleans = [
+        "isActive",
+        "isClientPortalActive",
+        "isEnabledForComanaged",
+        "isTaskFireActive",
+        "isTaxExempt",
+        "invoiceNonContractItemsToParentCompany",
+    ]
     assert all(isinstance(item[b], bool) for b in booleans)
     assert item["userDefinedFields"] == []
 
@@ -256,15 +305,24 @@ def test_patch_changes_only_given_fields_put_replaces(client: TestClient) -> Non
     client.patch(f"{BASE}/Companies", json={"id": company, "city": "Shelbyville"})
     item = client.get(f"{BASE}/Companies/{company}").json()["item"]
     assert (item["city"], item["phone"]) == ("Shelbyville", "555-1")
-    client.put(f"{BASE}/Companies", json={"id": company, "companyName": "Replace Co", "companyType": 2,
-                                          "ownerResourceID": item["ownerResourceID"]})
+    client.put(
+        f"{BASE}/Companies",
+        json={
+            "id": company,
+            "companyName": "Replace Co",
+            "companyType": 2,
+            "ownerResourceID": item["ownerResourceID"],
+        },
+    )
     item = client.get(f"{BASE}/Companies/{company}").json()["item"]
     assert (item["city"], item["phone"], item["companyType"]) == (None, None, 2)
 
 
 def test_item_level_patch_is_accepted(client: TestClient) -> None:
     company = create_company(client, "Item Patch Co")
-    assert client.patch(f"{BASE}/Companies/{company}", json={"phone": "1"}).json() == {"itemId": company}
+    assert client.patch(f"{BASE}/Companies/{company}", json={"phone": "1"}).json() == {
+        "itemId": company
+    }
     mismatch = client.patch(f"{BASE}/Companies/{company}", json={"id": company + 1, "phone": "2"})
     assert mismatch.status_code == 400
 
@@ -295,32 +353,42 @@ def test_method_not_on_route_is_405(client: TestClient) -> None:
 # ---- child routes -------------------------------------------------------------------
 def test_child_routes_for_contacts_and_locations(client: TestClient) -> None:
     company = create_company(client, "Child Routes Co", address1="1 Road", city="Town")
-    contact = client.post(f"{BASE}/Companies/{company}/Contacts",
-                          json={"firstName": "Ann", "lastName": "Lee", "emailAddress": "ann@child.example"})
+    contact = client.post(
+        f"{BASE}/Companies/{company}/Contacts",
+        json={"firstName": "Ann", "lastName": "Lee", "emailAddress": "ann@child.example"},
+    )
     assert contact.status_code == 200, contact.text
     contact_id = contact.json()["itemId"]
     listed = client.get(f"{BASE}/Companies/{company}/Contacts").json()
     assert [c["id"] for c in listed["items"]] == [contact_id]
     got = client.get(f"{BASE}/Companies/{company}/Contacts/{contact_id}").json()["item"]
     assert got["companyID"] == company
-    assert client.patch(f"{BASE}/Companies/{company}/Contacts",
-                        json={"id": contact_id, "title": "CTO"}).json() == {"itemId": contact_id}
-    site = client.post(f"{BASE}/Companies/{company}/Locations", json={"name": "Branch"}).json()["itemId"]
+    assert client.patch(
+        f"{BASE}/Companies/{company}/Contacts", json={"id": contact_id, "title": "CTO"}
+    ).json() == {"itemId": contact_id}
+    site = client.post(f"{BASE}/Companies/{company}/Locations", json={"name": "Branch"}).json()[
+        "itemId"
+    ]
     locations = client.get(f"{BASE}/Companies/{company}/Locations").json()["items"]
     assert {loc["name"] for loc in locations} == {"Primary Location", "Branch"}
     assert client.delete(f"{BASE}/Companies/{company}/Locations/{site}").json() == {"itemId": site}
-    assert client.delete(f"{BASE}/Companies/{company}/Contacts/{contact_id}").json() == {"itemId": contact_id}
+    assert client.delete(f"{BASE}/Companies/{company}/Contacts/{contact_id}").json() == {
+        "itemId": contact_id
+    }
 
 
 def test_child_route_parent_must_match(client: TestClient) -> None:
     first = create_company(client, "Parent One")
     second = create_company(client, "Parent Two")
-    contact = client.post(f"{BASE}/Companies/{first}/Contacts",
-                          json={"firstName": "A", "lastName": "B"}).json()["itemId"]
+    contact = client.post(
+        f"{BASE}/Companies/{first}/Contacts", json={"firstName": "A", "lastName": "B"}
+    ).json()["itemId"]
     assert client.get(f"{BASE}/Companies/{second}/Contacts/{contact}").status_code == 404
     assert client.delete(f"{BASE}/Companies/{second}/Contacts/{contact}").status_code == 404
-    clash = client.post(f"{BASE}/Companies/{first}/Contacts",
-                        json={"companyID": second, "firstName": "A", "lastName": "C"})
+    clash = client.post(
+        f"{BASE}/Companies/{first}/Contacts",
+        json={"companyID": second, "firstName": "A", "lastName": "C"},
+    )
     assert clash.status_code == 400
     assert client.get(f"{BASE}/Companies/999999/Contacts").status_code == 404
 
@@ -332,9 +400,13 @@ def test_child_route_entity_information(client: TestClient) -> None:
 
 def test_root_posts_on_contacts_and_locations_use_body_company(client: TestClient) -> None:
     company = create_company(client, "Root Routes Co")
-    contact = client.post(f"{BASE}/Contacts", json={"companyID": company, "firstName": "J", "lastName": "S"})
+    contact = client.post(
+        f"{BASE}/Contacts", json={"companyID": company, "firstName": "J", "lastName": "S"}
+    )
     assert contact.status_code == 200
-    site = client.post(f"{BASE}/CompanyLocations", json={"companyID": company, "name": "Main Office"})
+    site = client.post(
+        f"{BASE}/CompanyLocations", json={"companyID": company, "name": "Main Office"}
+    )
     assert site.status_code == 200
     item = client.get(f"{BASE}/CompanyLocations/{site.json()['itemId']}").json()["item"]
     assert item["companyID"] == company
@@ -344,19 +416,36 @@ def test_root_posts_on_contacts_and_locations_use_body_company(client: TestClien
 def test_udfs_read_write_filter_and_describe(client: TestClient, services: Services) -> None:
     from mspcrm.domain.udfs import UdfDefinition
 
-    services.admin.add_udf(UdfDefinition(entity="Company", name="Number of Employees", type="number"))
+    services.admin.add_udf(
+        UdfDefinition(entity="Company", name="Number of Employees", type="number")
+    )
     services.admin.add_udf(UdfDefinition(entity="Company", name="NAV ID"))
-    company = create_company(client, "Udf Co", userDefinedFields=[{"name": "Number of Employees", "value": "42"}])
+    company = create_company(
+        client, "Udf Co", userDefinedFields=[{"name": "Number of Employees", "value": "42"}]
+    )
     item = client.get(f"{BASE}/Companies/{company}").json()["item"]
     assert item["userDefinedFields"] == [
-        {"name": "Number of Employees", "value": "42"}, {"name": "NAV ID", "value": None}]
-    client.patch(f"{BASE}/Companies", json={"id": company, "userDefinedFields": [{"name": "nav id", "value": "N-1"}]})
+        {"name": "Number of Employees", "value": "42"},
+        {"name": "NAV ID", "value": None},
+    ]
+    client.patch(
+        f"{BASE}/Companies",
+        json={"id": company, "userDefinedFields": [{"name": "nav id", "value": "N-1"}]},
+    )
     item = client.get(f"{BASE}/Companies/{company}").json()["item"]
     assert item["userDefinedFields"][1] == {"name": "NAV ID", "value": "N-1"}
     assert item["userDefinedFields"][0]["value"] == "42"
     body = {"filter": [{"op": "gt", "field": "Number of Employees", "value": 40, "udf": True}]}
-    assert [i["id"] for i in client.post(f"{BASE}/Companies/query", json=body).json()["items"]] == [company]
+    assert [i["id"] for i in client.post(f"{BASE}/Companies/query", json=body).json()["items"]] == [
+        company
+    ]
     described = client.get(f"{BASE}/Companies/entityInformation/userDefinedFields").json()["fields"]
-    assert [(d["name"], d["type"]) for d in described] == [("Number of Employees", "number"), ("NAV ID", "string")]
-    bad = client.patch(f"{BASE}/Companies", json={"id": company, "userDefinedFields": [{"name": "Nope", "value": 1}]})
+    assert [(d["name"], d["type"]) for d in described] == [
+        ("Number of Employees", "number"),
+        ("NAV ID", "string"),
+    ]
+    bad = client.patch(
+        f"{BASE}/Companies",
+        json={"id": company, "userDefinedFields": [{"name": "Nope", "value": 1}]},
+    )
     assert bad.status_code == 400 and "Nope" in bad.json()["errors"][0]

@@ -26,9 +26,13 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.compat not in COMPAT_MODES:
-            raise ValueError(f"compat must be one of {', '.join(COMPAT_MODES)}, not {self.compat!r}")
+            raise ValueError(
+                f"compat must be one of {', '.join(COMPAT_MODES)}, not {self.compat!r}"
+            )
         if self.sqlite_sync.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise ValueError(f"sqlite_sync must be OFF, NORMAL, FULL or EXTRA, not {self.sqlite_sync!r}")
+            raise ValueError(
+                f"sqlite_sync must be OFF, NORMAL, FULL or EXTRA, not {self.sqlite_sync!r}"
+            )
 
     @property
     def autotask_mode(self) -> bool:

@@ -95,9 +95,7 @@ async def _dispatch(request: Request) -> Response:
     return error_response(NotFoundError(f"No route for {path}"), autotask=autotask_mode)
 
 
-def create_app(
-    settings: Settings | None = None, *, services: Services | None = None
-) -> Starlette:
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
     """The application; pass ``services`` to share an already-open database (tests, CLI)."""
     owned = services is None
 

@@ -154,10 +154,9 @@ async def get_item(call: Call) -> Response:
     record_id = call.route.record_id
     assert record_id is not None
     item = await run_in_threadpool(call.services.records.get, call.entity, record_id)
-    parent = call.route.parent
-    if item is not None and parent is not None and call.entity.parent is not None:
-        if item.get(call.entity.parent.field) != call.route.parent_id:
-            item = None
+    link = call.entity.parent
+    if item is not None and call.route.parent is not None and link is not None:
+        item = item if item.get(link.field) == call.route.parent_id else None
     if item is None:
         if call.autotask:
             return json_response({"item": None})
@@ -361,11 +360,11 @@ def _capability(entity: Entity, need: str) -> bool:
 
 def pick_handler(route: Route, method: str) -> tuple[Handler, str]:
     found = HANDLERS.get((route.kind, "GET" if method == "HEAD" else method))
-    allowed = found is not None and (
-        route.entity is None or _capability(route.entity, found[1])
-    )
+    allowed = found is not None and (route.entity is None or _capability(route.entity, found[1]))
     if not allowed or found is None:
-        raise MethodNotAllowedError(f"The requested resource does not support http method '{method}'.")
+        raise MethodNotAllowedError(
+            f"The requested resource does not support http method '{method}'."
+        )
     return found
 
 

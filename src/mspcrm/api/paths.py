@@ -32,7 +32,7 @@ def _id(text: str, what: str) -> int:
 def _metadata(tail: list[str]) -> str | None:
     if not tail or tail[0].lower() != "entityinformation" or len(tail) > 2:
         return None
-    return METADATA[tail[-1].lower()] if tail[-1].lower() in METADATA else None
+    return METADATA.get(tail[-1].lower())
 
 
 def resolve(path: str, registry: Registry) -> Route:

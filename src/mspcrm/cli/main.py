@@ -19,8 +19,8 @@ from mspcrm.errors import MspcrmError
 from mspcrm.services.crm import Services, build_services
 
 F = TypeVar("F", bound=Callable[..., Any])
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 EXIT_USAGE, EXIT_ERROR, EXIT_NOT_FOUND, EXIT_CONFLICT = 2, 1, 3, 4
 
@@ -90,7 +90,9 @@ def cli() -> None:
     help="default: honest errors and duplicate checks; autotask: Autotask's own quirks.",
 )
 @click.option("--demo", is_flag=True, help="Fill an empty database with demo data and an API user.")
-def serve(host: str | None, port: int | None, database: str | None, compat: str | None, demo: bool) -> None:
+def serve(
+    host: str | None, port: int | None, database: str | None, compat: str | None, demo: bool
+) -> None:
     """Run the server (Autotask REST API at /ATServicesRest/V1.0/)."""
     import uvicorn
 
@@ -119,7 +121,7 @@ def _print_demo(result: Any, settings: Settings) -> None:
     console.print(f"  Secret:             {result.secret}")
     console.print(f"  ApiIntegrationCode: {result.integration_code}")
     console.print(
-        f"  try: curl -s '{base}/Companies/query?search={{\"filter\":[{{\"op\":\"exist\","
+        f'  try: curl -s \'{base}/Companies/query?search={{"filter":[{{"op":"exist",'
         f"\"field\":\"id\"}}]}}' -H 'UserName: {result.username}' -H 'Secret: {result.secret}' "
         f"-H 'ApiIntegrationCode: {result.integration_code}'"
     )
@@ -173,9 +175,15 @@ def resources_create(
         raise click.UsageError("--integration-code and --secret need --api-user")
     with open_services(database) as services:
         resource_id, user = services.admin.create_resource(
-            first_name, last_name, email,
-            username=username, title=title, security_level=security_level,
-            api_user=api_user, integration_code=integration_code, secret=secret,
+            first_name,
+            last_name,
+            email,
+            username=username,
+            title=title,
+            security_level=security_level,
+            api_user=api_user,
+            integration_code=integration_code,
+            secret=secret,
         )
     result: dict[str, Any] = {"resourceID": resource_id}
     if user is not None:
@@ -210,7 +218,9 @@ def picklists_list(picklist: str | None, as_json: bool, database: str | None) ->
     table = Table("picklist", "value", "label", "default", "active", "system")
     for key, values in found.items():
         for v in values:
-            table.add_row(key, str(v.value), v.label, _yes(v.is_default), _yes(v.is_active), _yes(v.is_system))
+            table.add_row(
+                key, str(v.value), v.label, _yes(v.is_default), _yes(v.is_active), _yes(v.is_system)
+            )
     console.print(table)
 
 
@@ -224,10 +234,14 @@ def _yes(flag: bool) -> str:
 @click.option("--value", type=int, default=None, help="Default: the next free number.")
 @click.option("--default", "is_default", is_flag=True, help="Make it the default value.")
 @database_option
-def picklists_add(picklist: str, label: str, value: int | None, is_default: bool, database: str | None) -> None:
+def picklists_add(
+    picklist: str, label: str, value: int | None, is_default: bool, database: str | None
+) -> None:
     """Add a value to a picklist: mspcrm picklists add Opportunity.stage "Discovery"."""
     with open_services(database) as services:
-        added = services.admin.add_picklist_value(picklist, label, value=value, is_default=is_default)
+        added = services.admin.add_picklist_value(
+            picklist, label, value=value, is_default=is_default
+        )
     console.print(f"Added {picklist} value {added.value}: {added.label}", highlight=False)
 
 
@@ -246,11 +260,21 @@ def udfs_list(entity: str | None, as_json: bool, database: str | None) -> None:
         target = services.registry.by_name(entity) if entity else None
         found = services.admin.udfs(target)
     if as_json:
-        click.echo(orjson.dumps([d.__dict__ | {"picklist_values": list(d.picklist_values)} for d in found]))
+        click.echo(
+            orjson.dumps([d.__dict__ | {"picklist_values": list(d.picklist_values)} for d in found])
+        )
         return
     table = Table("entity", "name", "type", "length", "required", "default", "values")
     for d in found:
-        table.add_row(d.entity, d.name, d.type, str(d.length), _yes(d.is_required), d.default_value or "", ", ".join(d.picklist_values))
+        table.add_row(
+            d.entity,
+            d.name,
+            d.type,
+            str(d.length),
+            _yes(d.is_required),
+            d.default_value or "",
+            ", ".join(d.picklist_values),
+        )
     console.print(table)
 
 
@@ -265,15 +289,27 @@ def udfs_list(entity: str | None, as_json: bool, database: str | None) -> None:
 @click.option("--value", "values", multiple=True, help="A picklist value (repeat).")
 @database_option
 def udfs_add(
-    entity: str, name: str, udf_type: str, length: int, label: str, description: str,
-    default_value: str | None, values: tuple[str, ...], database: str | None,
+    entity: str,
+    name: str,
+    udf_type: str,
+    length: int,
+    label: str,
+    description: str,
+    default_value: str | None,
+    values: tuple[str, ...],
+    database: str | None,
 ) -> None:
     """Add a UDF: mspcrm udfs add Company "Number of Employees" --type number."""
     with open_services(database) as services:
         declared = services.registry.by_name(entity)
         definition = UdfDefinition(
-            entity=declared.name, name=name.strip(), type=udf_type, length=length,
-            label=label, description=description, default_value=default_value,
+            entity=declared.name,
+            name=name.strip(),
+            type=udf_type,
+            length=length,
+            label=label,
+            description=description,
+            default_value=default_value,
             picklist_values=values,
         )
         services.admin.add_udf(definition)

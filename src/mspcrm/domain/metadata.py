@@ -65,8 +65,7 @@ def udf_info(definition: UdfDefinition) -> dict[str, Any]:
     values = None
     if definition.picklist_values:
         values = [
-            PicklistValue(value=i, label=label, sort_order=i).to_wire()
-            | {"value": label}
+            PicklistValue(value=i, label=label, sort_order=i).to_wire() | {"value": label}
             for i, label in enumerate(definition.picklist_values)
         ]
     return {

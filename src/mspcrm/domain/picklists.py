@@ -40,7 +40,9 @@ def picklist_key(entity: Entity, field: Field) -> str:
     return field.picklist_key or f"{entity.name}.{field.name}"
 
 
-def _values(*labels: str, default: int | None = 1, start: int = 1, system: bool = False) -> tuple[PicklistValue, ...]:
+def _values(
+    *labels: str, default: int | None = 1, start: int = 1, system: bool = False
+) -> tuple[PicklistValue, ...]:
     return tuple(
         PicklistValue(
             value=start + i,
@@ -55,26 +57,49 @@ def _values(*labels: str, default: int | None = 1, start: int = 1, system: bool 
 
 DEFAULT_PICKLISTS: dict[str, tuple[PicklistValue, ...]] = {
     "Company.companyType": _values(
-        "Customer", "Lead", "Prospect", "Dead", "Vendor", "Partner", "Cancelation",
-        default=None, system=True,
+        "Customer",
+        "Lead",
+        "Prospect",
+        "Dead",
+        "Vendor",
+        "Partner",
+        "Cancelation",
+        default=None,
+        system=True,
     ),
     "Company.classification": _values("Platinum", "Gold", "Silver", "Bronze", default=None),
     "Company.marketSegmentID": _values(
-        "Healthcare", "Legal", "Financial Services", "Manufacturing", "Education",
-        "Non-Profit", "Retail", "Professional Services", "Government", default=None,
+        "Healthcare",
+        "Legal",
+        "Financial Services",
+        "Manufacturing",
+        "Education",
+        "Non-Profit",
+        "Retail",
+        "Professional Services",
+        "Government",
+        default=None,
     ),
     "Company.territoryID": _values("North", "South", "East", "West", default=None),
     "Company.invoiceMethod": _values("Email", "Print", "Email and Print", default=None),
     "Company.billToAddressToUse": _values(
         "Use Company Address", "Use Parent Company Address", "Use Other Address", system=True
     ),
-    "Company.companyCategoryID": _values("Standard", "Key Account", "Internal", start=100, default=100),
+    "Company.companyCategoryID": _values(
+        "Standard", "Key Account", "Internal", start=100, default=100
+    ),
     "Company.taxRegionID": _values("Default", "Reduced Rate", "Exempt", default=None),
     "Contact.namePrefix": _values("Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", default=None),
     "Contact.nameSuffix": _values("Jr.", "Sr.", "II", "III", "PhD", default=None),
     "Opportunity.status": _values(
-        "Not Ready To Buy", "Active", "Lost", "Closed", "Implemented",
-        start=0, default=1, system=True,
+        "Not Ready To Buy",
+        "Active",
+        "Lost",
+        "Closed",
+        "Implemented",
+        start=0,
+        default=1,
+        system=True,
     ),
     "Opportunity.stage": _values(
         "Qualification", "Needs Analysis", "Proposal", "Negotiation", "Closed Won", "Closed Lost"
@@ -89,7 +114,9 @@ DEFAULT_PICKLISTS: dict[str, tuple[PicklistValue, ...]] = {
     "Opportunity.winReason": _values(
         "Price", "Relationship", "Service Quality", "Features", default=None
     ),
-    "Opportunity.primaryCompetitor": _values("Other MSP", "In-house IT", "Vendor Direct", default=None),
+    "Opportunity.primaryCompetitor": _values(
+        "Other MSP", "In-house IT", "Vendor Direct", default=None
+    ),
     "Opportunity.opportunityCategoryID": _values("Standard", "Managed Services", "Project"),
     "Resource.licenseType": _values("Full", "Limited", "API User", default=None),
     "Resource.userType": _values("Staff", "API User (system)"),

@@ -57,7 +57,9 @@ class UdfDefinition:
         coerced = self.as_field().coerce(value)
         if coerced is not None and self.picklist_values and coerced not in self.picklist_values:
             allowed = ", ".join(self.picklist_values)
-            raise ValidationError(f"Invalid value for UDF {self.name}: {value!r} is not one of {allowed}")
+            raise ValidationError(
+                f"Invalid value for UDF {self.name}: {value!r} is not one of {allowed}"
+            )
         return coerced
 
 

@@ -42,7 +42,9 @@ def read_body(
     if not isinstance(body, dict):
         raise ValidationError(f"The request body must be a JSON object holding a {entity.name}")
     if len(body) > MAX_BODY_KEYS:
-        raise ValidationError(f"The request body has {len(body)} properties; at most {MAX_BODY_KEYS}")
+        raise ValidationError(
+            f"The request body has {len(body)} properties; at most {MAX_BODY_KEYS}"
+        )
     result = WriteBody()
     problems: list[str] = []
     for key, raw in body.items():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from mspcrm.domain.fields import Field
 
@@ -11,9 +11,19 @@ from mspcrm.domain.fields import Field
 OPERATORS = {
     op.lower(): op
     for op in (
-        "eq", "noteq", "gt", "gte", "lt", "lte",
-        "beginsWith", "endsWith", "contains",
-        "exist", "notExist", "in", "notIn",
+        "eq",
+        "noteq",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "beginsWith",
+        "endsWith",
+        "contains",
+        "exist",
+        "notExist",
+        "in",
+        "notIn",
     )
 }
 GROUP_OPERATORS = ("and", "or")
@@ -35,7 +45,7 @@ class Group:
     items: tuple[Node, ...]
 
 
-Node = Union[Condition, Group]
+Node = Condition | Group
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ case-insensitively; a comparison with a null field is false (so ``noteq`` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mspcrm.query.ast import Condition, Group, Node
@@ -40,13 +41,13 @@ def _condition(cond: Condition, actual: Any) -> bool:
     return bool(_COMPARE[cond.op](left, right))
 
 
-_COMPARE = {
-    "eq": lambda a, b: a == b,
-    "noteq": lambda a, b: a != b,
-    "gt": lambda a, b: a > b,
-    "gte": lambda a, b: a >= b,
-    "lt": lambda a, b: a < b,
-    "lte": lambda a, b: a <= b,
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "noteq": operator.ne,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
     "beginsWith": lambda a, b: str(a).startswith(b),
     "endsWith": lambda a, b: str(a).endswith(b),
     "contains": lambda a, b: b in str(a),

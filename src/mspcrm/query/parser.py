@@ -170,7 +170,7 @@ class _Parser:
             raise QueryError(f"Operator {op} on {field.name} needs a value")
         try:
             if isinstance(field.kind, Text):
-                if isinstance(value, dict | list) or isinstance(value, bool):
+                if isinstance(value, dict | list | bool):
                     raise QueryError(f"Invalid value for {field.name}: {value!r} is not a string")
                 return str(value)
             return field.coerce(value)

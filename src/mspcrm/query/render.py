@@ -34,5 +34,3 @@ def render_query(query: Query) -> dict[str, Any]:
     if query.max_records != 500:
         doc["MaxRecords"] = query.max_records
     return doc
-
-

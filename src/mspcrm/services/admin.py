@@ -48,9 +48,8 @@ class AdminService:
     ) -> tuple[int, ApiUser | None]:
         """A new resource; with ``api_user``, also its API credentials (secret shown once)."""
         if security_level not in SECURITY_LEVELS:
-            raise ValidationError(
-                f"Invalid security level {security_level!r}: use one of {', '.join(SECURITY_LEVELS)}"
-            )
+            levels = ", ".join(SECURITY_LEVELS)
+            raise ValidationError(f"Invalid security level {security_level!r}: use one of {levels}")
         body: dict[str, Any] = {
             "firstName": first_name,
             "lastName": last_name,
@@ -72,7 +71,11 @@ class AdminService:
                 secret=secret or auth.new_secret(),
             )
             credentials.add(
-                conn, resource_id, user.username, user.integration_code, auth.hash_secret(user.secret)
+                conn,
+                resource_id,
+                user.username,
+                user.integration_code,
+                auth.hash_secret(user.secret),
             )
             return resource_id, user
 
@@ -114,5 +117,7 @@ class AdminService:
         with self.db.write() as conn:
             existing = catalog.udf_definitions(conn, entity.name)
             if len(existing) >= entity.max_udfs:
-                raise ValidationError(f"{entity.name} already has {entity.max_udfs} UDFs, the maximum")
+                raise ValidationError(
+                    f"{entity.name} already has {entity.max_udfs} UDFs, the maximum"
+                )
             catalog.add_udf_definition(conn, definition)

@@ -13,19 +13,52 @@ from mspcrm.services.crm import Services
 DEMO_USERNAME = "demo-api@msp.example"
 
 COMPANIES: list[dict[str, Any]] = [
-    {"companyName": "Acme Corporation", "companyType": 1, "phone": "555-123-4567",
-     "address1": "123 Main Street", "city": "Springfield", "state": "IL", "postalCode": "62701",
-     "country": "United States", "webAddress": "https://acme.example.com", "classification": 2},
-    {"companyName": "Acme Corporation - West", "companyType": 1, "city": "Sacramento",
-     "state": "CA", "country": "US", "webAddress": "https://west.acme.example.com",
-     "parent": "Acme Corporation"},
-    {"companyName": "Globex Health", "companyType": 3, "phone": "555-400-1000", "city": "Boston",
-     "state": "MA", "country": "United States", "marketSegmentID": 1},
-    {"companyName": "Initech LLC", "companyType": 2, "city": "Austin", "state": "TX",
-     "country": "USA", "webAddress": "initech.example"},
+    {
+        "companyName": "Acme Corporation",
+        "companyType": 1,
+        "phone": "555-123-4567",
+        "address1": "123 Main Street",
+        "city": "Springfield",
+        "state": "IL",
+        "postalCode": "62701",
+        "country": "United States",
+        "webAddress": "https://acme.example.com",
+        "classification": 2,
+    },
+    {
+        "companyName": "Acme Corporation - West",
+        "companyType": 1,
+        "city": "Sacramento",
+        "state": "CA",
+        "country": "US",
+        "webAddress": "https://west.acme.example.com",
+        "parent": "Acme Corporation",
+    },
+    {
+        "companyName": "Globex Health",
+        "companyType": 3,
+        "phone": "555-400-1000",
+        "city": "Boston",
+        "state": "MA",
+        "country": "United States",
+        "marketSegmentID": 1,
+    },
+    {
+        "companyName": "Initech LLC",
+        "companyType": 2,
+        "city": "Austin",
+        "state": "TX",
+        "country": "USA",
+        "webAddress": "initech.example",
+    },
     {"companyName": "Umbrella Supplies", "companyType": 5, "city": "London", "country": "GB"},
-    {"companyName": "Stark Logistics", "companyType": 4, "city": "Denver", "state": "CO",
-     "country": "United States"},
+    {
+        "companyName": "Stark Logistics",
+        "companyType": 4,
+        "city": "Denver",
+        "state": "CO",
+        "country": "United States",
+    },
 ]
 CONTACTS = [
     ("Acme Corporation", "John", "Smith", "john.smith@acme.example.com", "IT Director", True),
@@ -41,7 +74,9 @@ def load_demo(services: Services) -> ApiUser | None:
     if services.auth.known_user(DEMO_USERNAME):
         return None
     admin = services.admin
-    manager_id, _ = admin.create_resource("Alex", "Morgan", "alex.morgan@msp.example", title="Account Manager")
+    manager_id, _ = admin.create_resource(
+        "Alex", "Morgan", "alex.morgan@msp.example", title="Account Manager"
+    )
     _, user = admin.create_resource(
         "Demo", "Integration", DEMO_USERNAME, api_user=True, title="API User"
     )
@@ -68,8 +103,15 @@ def _companies(services: Services, actor: Actor, owner: int) -> dict[str, int]:
 def _contacts(services: Services, actor: Actor, ids: dict[str, int]) -> None:
     contact = services.registry.by_name("Contact")
     for company, first, last, email, title, primary in CONTACTS:
-        body = {"companyID": ids[company], "firstName": first, "lastName": last,
-                "emailAddress": email, "title": title, "isActive": 1, "primaryContact": primary}
+        body = {
+            "companyID": ids[company],
+            "firstName": first,
+            "lastName": last,
+            "emailAddress": email,
+            "title": title,
+            "isActive": 1,
+            "primaryContact": primary,
+        }
         services.records.create(contact, body, actor)
 
 
@@ -77,8 +119,14 @@ def _sites_and_deals(services: Services, actor: Actor, ids: dict[str, int], owne
     location = services.registry.by_name("CompanyLocation")
     services.records.create(
         location,
-        {"companyID": ids["Acme Corporation"], "name": "Warehouse", "address1": "9 Dock Road",
-         "city": "Springfield", "state": "IL", "country": "United States"},
+        {
+            "companyID": ids["Acme Corporation"],
+            "name": "Warehouse",
+            "address1": "9 Dock Road",
+            "city": "Springfield",
+            "state": "IL",
+            "country": "United States",
+        },
         actor,
     )
     opportunity = services.registry.by_name("Opportunity")
@@ -90,7 +138,13 @@ def _sites_and_deals(services: Services, actor: Actor, ids: dict[str, int], owne
     ):
         services.records.create(
             opportunity,
-            {"companyID": ids[company], "title": title, "amount": amount, "probability": probability,
-             "projectedCloseDate": close, "ownerResourceID": owner},
+            {
+                "companyID": ids[company],
+                "title": title,
+                "amount": amount,
+                "probability": probability,
+                "projectedCloseDate": close,
+                "ownerResourceID": owner,
+            },
             actor,
         )

@@ -59,7 +59,12 @@ class RecordService:
     """CRUD over the declarations. ``strict``: default mode; ``duplicate_checks``: CRM checks on."""
 
     def __init__(
-        self, db: Database, registry: Registry, *, strict: bool = True, duplicate_checks: bool = True
+        self,
+        db: Database,
+        registry: Registry,
+        *,
+        strict: bool = True,
+        duplicate_checks: bool = True,
     ) -> None:
         self.db = db
         self.registry = registry
@@ -130,20 +135,31 @@ class RecordService:
     def require_parent(self, parent: Entity, parent_id: int) -> None:
         with self.db.read() as conn:
             if not repository.existing_ids(conn, parent, [parent_id]):
-                raise NotFoundError(f"{parent.name} not found: no {parent.name} with id {parent_id}")
+                raise NotFoundError(
+                    f"{parent.name} not found: no {parent.name} with id {parent_id}"
+                )
 
     # ---- writes -------------------------------------------------------------------------
-    def create(self, entity: Entity, body: Any, actor: Actor, *, parent_id: int | None = None) -> int:
+    def create(
+        self, entity: Entity, body: Any, actor: Actor, *, parent_id: int | None = None
+    ) -> int:
         with self.db.write() as conn:
             return self.create_in(conn, entity, body, actor, parent_id=parent_id)
 
     def create_in(
-        self, conn: Connection, entity: Entity, body: Any, actor: Actor, *, parent_id: int | None = None
+        self,
+        conn: Connection,
+        entity: Entity,
+        body: Any,
+        actor: Actor,
+        *,
+        parent_id: int | None = None,
     ) -> int:
         read = self._read(conn, entity, body)
         if read.id not in (None, 0):
             raise ValidationError(
-                f"id must be empty or 0 when creating a {entity.name}; use PATCH to update {read.id}"
+                f"id must be empty or 0 when creating a {entity.name}; "
+                f"use PATCH to update {read.id}"
             )
         values = read.values
         self._bind_parent(entity, values, parent_id)
@@ -202,17 +218,26 @@ class RecordService:
         hooks.run("before_write", ctx)
         self._stamp(entity, values, actor, created=False)
         repository.update(
-            conn, entity, target, values, read.udfs,
-            current_udfs=current.get(repository.UDFS), replace_udfs=replace,
+            conn,
+            entity,
+            target,
+            values,
+            read.udfs,
+            current_udfs=current.get(repository.UDFS),
+            replace_udfs=replace,
         )
         hooks.run("after_write", ctx)
         return target
 
-    def delete(self, entity: Entity, record_id: int, actor: Actor, *, parent_id: int | None = None) -> int:
+    def delete(
+        self, entity: Entity, record_id: int, actor: Actor, *, parent_id: int | None = None
+    ) -> int:
         with self.db.write() as conn:
             current = repository.get(conn, entity, record_id)
             if current is None:
-                raise NotFoundError(f"{entity.name} not found: no {entity.name} with id {record_id}")
+                raise NotFoundError(
+                    f"{entity.name} not found: no {entity.name} with id {record_id}"
+                )
             self._check_parent_match(entity, current, parent_id)
             ctx = hooks.WriteContext(conn, self, entity, "delete", actor, record_id, {}, current)
             hooks.run("before_write", ctx)
@@ -229,7 +254,9 @@ class RecordService:
 
     def _target_id(self, entity: Entity, read: WriteBody, record_id: int | None) -> int:
         if record_id is not None and read.id not in (None, record_id):
-            raise ValidationError(f"The body's id {read.id} does not match the URL's id {record_id}")
+            raise ValidationError(
+                f"The body's id {read.id} does not match the URL's id {record_id}"
+            )
         target = record_id if record_id is not None else read.id
         if target is None:
             raise ValidationError(f"id is required to update a {entity.name}")
@@ -241,8 +268,8 @@ class RecordService:
         given = values.get(entity.parent.field)
         if given is not None and given != parent_id:
             raise ValidationError(
-                f"{entity.parent.field} {given} in the body does not match the parent id {parent_id} "
-                "in the URL"
+                f"{entity.parent.field} {given} in the body does not match the parent id "
+                f"{parent_id} in the URL"
             )
         values[entity.parent.field] = parent_id
 
@@ -268,7 +295,9 @@ class RecordService:
             picklist_defaults={k: v for k, v in defaults.items() if v is not None},
         )
 
-    def _check(self, conn: Connection, entity: Entity, values: dict[str, Any], *, partial: bool) -> None:
+    def _check(
+        self, conn: Connection, entity: Entity, values: dict[str, Any], *, partial: bool
+    ) -> None:
         problems = missing_required(entity, values, partial=partial)
         problems += invalid_emails(values)
         allowed = {
@@ -290,12 +319,15 @@ class RecordService:
             if not repository.existing_ids(conn, target, [value]):
                 raise NotFoundError(f"{target.name} not found: {f.name} {value} does not exist")
 
-    def _stamp(self, entity: Entity, values: dict[str, Any], actor: Actor, *, created: bool) -> None:
+    def _stamp(
+        self, entity: Entity, values: dict[str, Any], actor: Actor, *, created: bool
+    ) -> None:
         now = utc_now()
         for f in entity.fields:
-            if f.maintained is Maintained.MODIFIED_AT:
-                values[f.name] = now
-            elif created and f.maintained is Maintained.CREATED_AT:
+            stamp_now = f.maintained is Maintained.MODIFIED_AT or (
+                created and f.maintained is Maintained.CREATED_AT
+            )
+            if stamp_now:
                 values[f.name] = now
             elif created and f.maintained is Maintained.CREATOR:
                 values[f.name] = actor.resource_id

@@ -7,8 +7,10 @@ as ``lower(column)``); LIKE patterns escape ``%``, ``_`` and ``\\``.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -40,10 +42,9 @@ class Compiler:
     def column(self, field: Field) -> ColumnElement[Any]:
         if not field.udf:
             return self.table.c[snake(field.name)]
-        element = self.table.c[UDF_COLUMN][field.name]
-        if isinstance(field.kind, Double):
-            return element.as_float()
-        return element.as_string()
+        element: Any = self.table.c[UDF_COLUMN][field.name]
+        typed = element.as_float() if isinstance(field.kind, Double) else element.as_string()
+        return cast("ColumnElement[Any]", typed)
 
     def node(self, node: Node) -> ColumnElement[bool]:
         if isinstance(node, Group):
@@ -84,16 +85,16 @@ class Compiler:
             return left.like(pattern, escape="\\")
         if text and cond.op in ("gt", "gte", "lt", "lte") and self.dialect == "postgresql":
             left = left.collate("C")
-        return _COMPARE[cond.op](left, right)
+        return cast("ColumnElement[bool]", _COMPARE[cond.op](left, right))
 
 
-_COMPARE = {
-    "eq": lambda a, b: a == b,
-    "noteq": lambda a, b: a != b,
-    "gt": lambda a, b: a > b,
-    "gte": lambda a, b: a >= b,
-    "lt": lambda a, b: a < b,
-    "lte": lambda a, b: a <= b,
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq,
+    "noteq": operator.ne,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
 }
 
 

@@ -169,8 +169,12 @@ def find_ids(
 
 
 def update_where(
-    conn: Connection, entity: Entity, equals: dict[str, Any], values: dict[str, Any],
-    *, exclude_id: int | None = None,
+    conn: Connection,
+    entity: Entity,
+    equals: dict[str, Any],
+    values: dict[str, Any],
+    *,
+    exclude_id: int | None = None,
 ) -> int:
     """Set ``values`` on every record whose fields equal ``equals``; returns the row count."""
     table = entity_table(entity)

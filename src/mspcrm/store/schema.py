@@ -8,6 +8,8 @@ the server itself needs: picklist values, UDF definitions, API credentials.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -39,7 +41,7 @@ JSON_TYPE = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 UDF_COLUMN = "udf"
 
 
-def column_type(kind: Kind) -> sa.types.TypeEngine[object]:
+def column_type(kind: Kind) -> sa.types.TypeEngine[Any]:
     if isinstance(kind, Flag):
         return sa.SmallInteger()
     if isinstance(kind, Long):
@@ -65,7 +67,7 @@ def _column(entity: Entity, f: Field) -> sa.Column[object]:
     name = snake(f.name)
     if f.name == "id":
         return sa.Column(name, ID_TYPE, primary_key=True, autoincrement=True)
-    args: list[object] = []
+    args: list[sa.ForeignKey] = []
     target = _by_name(f.reference).table if f.reference else None
     # companies <-> company_locations would be a cycle: that one is checked by the services
     if target and not (target == "company_locations" and entity.table == "companies"):

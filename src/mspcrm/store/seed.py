@@ -70,8 +70,12 @@ def seed_root_company(conn: Connection, name: str) -> None:
         "lastTrackedModifiedDateTime": now,
     }
     repository.insert(conn, COMPANY, values, {})
-    location = {"companyID": ROOT_COMPANY_ID, "name": "Primary Location", "isActive": True,
-                "isPrimary": True}
+    location = {
+        "companyID": ROOT_COMPANY_ID,
+        "name": "Primary Location",
+        "isActive": True,
+        "isPrimary": True,
+    }
     repository.insert(conn, COMPANY_LOCATION, location)
 
 

@@ -1,8 +1,8 @@
 """Opportunities: the sales pipeline."""
 
 from mspcrm.domain.entity import Entity
-from mspcrm.domain.fields import DateTime, Default, Double, Field, Integer, Long, Maintained, Text
 from mspcrm.domain.fields import Boolean as Bool
+from mspcrm.domain.fields import DateTime, Default, Double, Field, Integer, Long, Maintained, Text
 
 
 def _money(name: str) -> Field:

@@ -72,7 +72,12 @@ def primary_location_from_address(ctx: WriteContext) -> None:
         if ctx.values.get(source) is not None
     }
     location.update(
-        {"companyID": ctx.record_id, "name": "Primary Location", "isActive": True, "isPrimary": True}
+        {
+            "companyID": ctx.record_id,
+            "name": "Primary Location",
+            "isActive": True,
+            "isPrimary": True,
+        }
     )
     repository.insert(ctx.conn, COMPANY_LOCATION, location)
 
