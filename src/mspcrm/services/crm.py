@@ -10,6 +10,7 @@ from mspcrm.domain.entity import Registry
 from mspcrm.services import rules  # noqa: F401  (registers the business rules)
 from mspcrm.services.admin import AdminService
 from mspcrm.services.auth import Authenticator
+from mspcrm.services.merge import MergeService
 from mspcrm.services.records import RecordService
 from mspcrm.store.database import Database
 from mspcrm.store.migrate import upgrade
@@ -23,6 +24,7 @@ class Services:
     records: RecordService
     auth: Authenticator
     admin: AdminService
+    merges: MergeService
 
     def close(self) -> None:
         self.db.dispose()
@@ -43,4 +45,5 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         records=records,
         auth=Authenticator(db, settings.credential_cache_seconds),
         admin=AdminService(db, registry, records),
+        merges=MergeService(db, registry),
     )

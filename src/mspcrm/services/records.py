@@ -33,7 +33,7 @@ from mspcrm.query.parser import parse_query
 from mspcrm.services import hooks
 from mspcrm.services.context import Actor
 from mspcrm.services.lookups import resolve_names
-from mspcrm.store import catalog, repository
+from mspcrm.store import catalog, history, repository
 from mspcrm.store.database import Database
 
 
@@ -173,6 +173,7 @@ class RecordService:
         hooks.run("before_write", ctx)
         self._stamp(entity, values, actor, created=True)
         ctx.record_id = repository.insert(conn, entity, values, udfs)
+        self._history(conn, entity, ctx.record_id, "create", actor, None, values, udfs)
         hooks.run("after_write", ctx)
         return ctx.record_id
 
@@ -226,6 +227,7 @@ class RecordService:
             current_udfs=current.get(repository.UDFS),
             replace_udfs=replace,
         )
+        self._history(conn, entity, target, "update", actor, current, values, read.udfs)
         hooks.run("after_write", ctx)
         return target
 
@@ -242,6 +244,8 @@ class RecordService:
             ctx = hooks.WriteContext(conn, self, entity, "delete", actor, record_id, {}, current)
             hooks.run("before_write", ctx)
             repository.delete(conn, entity, record_id)
+            gone = dict.fromkeys((f.name for f in entity.fields), None)
+            self._history(conn, entity, record_id, "delete", actor, current, gone, {})
             hooks.run("after_write", ctx)
             return record_id
 
@@ -333,6 +337,42 @@ class RecordService:
                 values[f.name] = actor.resource_id
             elif created and f.maintained is Maintained.IMPERSONATOR and actor.impersonating:
                 values[f.name] = actor.api_user_id
+
+    def _history(
+        self,
+        conn: Connection,
+        entity: Entity,
+        record_id: int,
+        op: str,
+        actor: Actor,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any],
+        udfs: Mapping[str, Any],
+    ) -> None:
+        changes = history.diff(dict(before or {}), dict(after))
+        old_udfs = (before or {}).get(repository.UDFS) or {}
+        for name, value in udfs.items():
+            if old_udfs.get(name) != value:
+                changes[f"{repository.UDFS}.{name}"] = [
+                    history.json_value(old_udfs.get(name)),
+                    history.json_value(value),
+                ]
+        if not changes and op == "update":
+            return
+        history.record(
+            conn,
+            entity=entity.name,
+            record_id=record_id,
+            op=op,
+            changes=changes,
+            resource_id=actor.resource_id,
+            api_user_id=actor.api_user_id,
+            channel=actor.channel,
+        )
+
+    def record_history(self, entity: Entity, record_id: int) -> list[dict[str, Any]]:
+        with self.db.read() as conn:
+            return history.for_record(conn, entity.name, record_id)
 
     def everything(self) -> Group:
         return Group("and", ())

@@ -148,3 +148,44 @@ api_credentials = sa.Table(
 
 def entity_table(entity: Entity) -> sa.Table:
     return ENTITY_TABLES[entity.name]
+
+
+entity_history = sa.Table(
+    "entity_history",
+    metadata,
+    sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    sa.Column("entity", sa.String(50), nullable=False),
+    sa.Column("record_id", sa.BigInteger(), nullable=False),
+    sa.Column("op", sa.String(10), nullable=False),
+    sa.Column("at", sa.DateTime(), nullable=False),
+    sa.Column("resource_id", sa.BigInteger(), nullable=True),
+    sa.Column("api_user_id", sa.BigInteger(), nullable=True),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("context", sa.String(100), nullable=True),
+    sa.Column("changes", JSON_TYPE, nullable=False),
+    sa.Index("ix_entity_history_record", "entity", "record_id", "id"),
+)
+
+merge_log = sa.Table(
+    "merge_log",
+    metadata,
+    sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    sa.Column("entity", sa.String(50), nullable=False),
+    sa.Column("keep_id", sa.BigInteger(), nullable=False),
+    sa.Column("other_id", sa.BigInteger(), nullable=False),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+    sa.Column("resource_id", sa.BigInteger(), nullable=True),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("undone_at", sa.DateTime(), nullable=True),
+    sa.Column("changes", JSON_TYPE, nullable=False),
+    sa.Index("ix_merge_log_records", "entity", "keep_id"),
+)
+
+match_keys = sa.Table(
+    "match_keys",
+    metadata,
+    sa.Column("entity", sa.String(50), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("record_id", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Index("ix_match_keys_record", "entity", "record_id"),
+)

@@ -81,9 +81,9 @@ COMPANY = Entity(
         Field(
             "ownerResourceID",
             Integer(),
-            required=True,
             reference="Resource",
             default=Default.ACTING_RESOURCE,
+            description="The account manager; the acting resource when not given",
         ),
         Field("parentCompanyID", Integer(), reference="Company"),
         Field("phone", Text(25)),
