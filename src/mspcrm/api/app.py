@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from mspcrm import __version__
-from mspcrm.api import autotask
+from mspcrm.api import autotask, native
 from mspcrm.api.responses import error_response, json_response, unexpected_response
 from mspcrm.config import Settings
 from mspcrm.errors import MspcrmError, NotFoundError, PermissionDeniedError
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             app.state.services.close()
 
     app = Starlette(
-        routes=[StarletteRoute("/{path:path}", _dispatch, methods=METHODS)],
+        routes=[*native.routes(), StarletteRoute("/{path:path}", _dispatch, methods=METHODS)],
         lifespan=lifespan,
     )
     app.state.services = services or build_services(settings or Settings())

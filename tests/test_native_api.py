@@ -1,0 +1,61 @@
+"""The native extension API (/api/v1): merges and history over HTTP."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+BASE = "/ATServicesRest/V1.0"
+
+
+def company(client: TestClient, name: str, **extra: object) -> int:
+    response = client.post(
+        f"{BASE}/Companies", json={"companyName": name, "companyType": 1, **extra}
+    )
+    return int(response.json()["itemId"])
+
+
+def test_merge_plan_do_undo_over_http(client: TestClient) -> None:
+    keep = company(client, "Keep Co")
+    other = company(client, "Other Co", phone="555-9")
+    plan = client.post(
+        "/api/v1/merges/plan", json={"entity": "Company", "keepID": keep, "otherID": other}
+    )
+    assert plan.status_code == 200, plan.text
+    fingerprint = plan.json()["fingerprint"]
+    dry = client.post(
+        "/api/v1/merges",
+        json={"entity": "Company", "keepID": keep, "otherID": other, "dryRun": True},
+    ).json()
+    assert dry["mergeID"] is None and dry["plan"]["fingerprint"] == fingerprint
+    done = client.post(
+        "/api/v1/merges",
+        json={"entity": "Company", "keepID": keep, "otherID": other, "fingerprint": fingerprint},
+    )
+    assert done.status_code == 200, done.text
+    merge_id = done.json()["mergeID"]
+    assert client.get(f"{BASE}/Companies/{keep}").json()["item"]["phone"] == "555-9"
+    assert client.get(f"/api/v1/merges/{merge_id}").json()["keepID"] == keep
+    assert client.post(f"/api/v1/merges/{merge_id}/undo").json()["mergeID"] == merge_id
+    assert client.get(f"{BASE}/Companies/{keep}").json()["item"]["phone"] is None
+    again = client.post(f"/api/v1/merges/{merge_id}/undo")
+    assert again.status_code == 409
+
+
+def test_merge_errors_are_clear(client: TestClient) -> None:
+    missing = client.post("/api/v1/merges/plan", json={"entity": "Company", "keepID": 1})
+    assert missing.status_code == 400 and "otherID" in missing.json()["errors"][0]
+    unknown = client.post(
+        "/api/v1/merges/plan", json={"entity": "Widget", "keepID": 1, "otherID": 2}
+    )
+    assert unknown.status_code == 404
+    assert client.get("/api/v1/merges/999").status_code == 404
+    assert TestClient(client.app).post("/api/v1/merges/plan", json={}).status_code == 401
+
+
+def test_history_of_a_record(client: TestClient) -> None:
+    record = company(client, "History Co", city="A")
+    client.patch(f"{BASE}/Companies", json={"id": record, "city": "B"})
+    history = client.get(f"/api/v1/Companies/{record}/history").json()["history"]
+    assert [h["op"] for h in history] == ["create", "update"]
+    assert history[1]["changes"]["city"] == ["A", "B"]
+    assert history[1]["channel"] == "api" and history[1]["resourceID"] is not None
