@@ -1,4 +1,4 @@
-"""The native extension API under ``/api/v1``: what Autotask lacks, never mixed into /ATServicesRest.
+"""The native extension API under ``/api/v1``: what Autotask lacks, kept out of /ATServicesRest.
 
 Same credentials as the Autotask surface (the three headers); same error body.
 """
