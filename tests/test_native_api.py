@@ -59,3 +59,16 @@ def test_history_of_a_record(client: TestClient) -> None:
     assert [h["op"] for h in history] == ["create", "update"]
     assert history[1]["changes"]["city"] == ["A", "B"]
     assert history[1]["channel"] == "api" and history[1]["resourceID"] is not None
+
+
+def test_openapi_document_is_valid_and_generated(client: TestClient) -> None:
+    from openapi_spec_validator import validate
+
+    document = TestClient(client.app).get("/api/v1/openapi.json").json()
+    validate(document)
+    assert "/ATServicesRest/V1.0/Companies/query" in document["paths"]
+    assert "/ATServicesRest/V1.0/Companies/{parentId}/Contacts" in document["paths"]
+    assert "delete" not in document["paths"]["/ATServicesRest/V1.0/Companies/{id}"]
+    assert "delete" in document["paths"]["/ATServicesRest/V1.0/Contacts/{id}"]
+    company = document["components"]["schemas"]["Company"]["properties"]
+    assert company["companyName"] == {"type": ["string", "null"], "maxLength": 100}

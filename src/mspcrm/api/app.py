@@ -18,6 +18,7 @@ from starlette.routing import Route as StarletteRoute
 
 from mspcrm import __version__
 from mspcrm.api import autotask, native
+from mspcrm.api.openapi import openapi_document
 from mspcrm.api.responses import error_response, json_response, unexpected_response
 from mspcrm.config import Settings
 from mspcrm.errors import MspcrmError, NotFoundError, PermissionDeniedError
@@ -79,9 +80,14 @@ async def _landing(request: Request) -> Response:
             "version": __version__,
             "autotaskApi": f"{root}/ATServicesRest/V1.0/",
             "zoneInformation": f"{root}/ATServicesRest/V1.0/ZoneInformation",
+            "openapi": f"{root}/api/v1/openapi.json",
             "mode": request.app.state.services.settings.compat,
         }
     )
+
+
+async def _openapi(request: Request) -> Response:
+    return json_response(openapi_document(request.app.state.services.registry))
 
 
 async def _dispatch(request: Request) -> Response:
@@ -106,7 +112,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             app.state.services.close()
 
     app = Starlette(
-        routes=[*native.routes(), StarletteRoute("/{path:path}", _dispatch, methods=METHODS)],
+        routes=[
+            StarletteRoute("/api/v1/openapi.json", _openapi, methods=["GET"]),
+            *native.routes(),
+            StarletteRoute("/{path:path}", _dispatch, methods=METHODS),
+        ],
         lifespan=lifespan,
     )
     app.state.services = services or build_services(settings or Settings())
