@@ -118,6 +118,37 @@ DEFAULT_PICKLISTS: dict[str, tuple[PicklistValue, ...]] = {
         "Other MSP", "In-house IT", "Vendor Direct", default=None
     ),
     "Opportunity.opportunityCategoryID": _values("Standard", "Managed Services", "Project"),
+    "Contract.contractType": _values(
+        "Time and Materials",
+        "Fixed Price",
+        "Block Hours",
+        "Retainer",
+        "Recurring Service",
+        "Per Ticket",
+        default=5,
+    ),
+    "Contract.status": _values("Inactive", "Active", start=0, default=1, system=True),
+    "Contract.contractCategory": _values(
+        "Managed Services", "Break/Fix", "Project", "Hardware as a Service", default=None
+    ),
+    "Contract.serviceLevelAgreementID": _values(
+        "Standard (business hours)", "Premium (24x7)", "Basic (next business day)", default=None
+    ),
+    "Contract.billingPreference": _values("Manually", "Immediately", "On approval"),
+    "Contract.contractPeriodType": _values(
+        "Monthly", "Quarterly", "Semi-Annual", "Yearly", default=None
+    ),
+    "CompanyNote.actionType": _values(
+        "General",
+        "Phone Call",
+        "Meeting",
+        "Email",
+        "Key Account Information",
+        "Onboarding",
+        default=1,
+        system=False,
+    ),
+    "CompanyNote.noteType": _values("Internal", "Client Visible", default=1),
     "Resource.licenseType": _values("Full", "Limited", "API User", default=None),
     "Resource.userType": _values("Staff", "API User (system)"),
 }

@@ -2,13 +2,24 @@
 
 from mspcrm.domain.entities.companies import COMPANY
 from mspcrm.domain.entities.contacts import CONTACT
+from mspcrm.domain.entities.contracts import CONTRACT
 from mspcrm.domain.entities.countries import COUNTRY
 from mspcrm.domain.entities.locations import COMPANY_LOCATION
+from mspcrm.domain.entities.notes import COMPANY_NOTE
 from mspcrm.domain.entities.opportunities import OPPORTUNITY
 from mspcrm.domain.entities.resources import RESOURCE
 from mspcrm.domain.entity import Registry
 
-ENTITIES = (COMPANY, CONTACT, COMPANY_LOCATION, OPPORTUNITY, RESOURCE, COUNTRY)
+ENTITIES = (
+    COMPANY,
+    CONTACT,
+    COMPANY_LOCATION,
+    OPPORTUNITY,
+    CONTRACT,
+    COMPANY_NOTE,
+    RESOURCE,
+    COUNTRY,
+)
 
 
 def build_registry() -> Registry:
@@ -19,7 +30,9 @@ def build_registry() -> Registry:
 __all__ = [
     "COMPANY",
     "COMPANY_LOCATION",
+    "COMPANY_NOTE",
     "CONTACT",
+    "CONTRACT",
     "COUNTRY",
     "ENTITIES",
     "OPPORTUNITY",
