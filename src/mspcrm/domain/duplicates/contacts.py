@@ -1,0 +1,181 @@
+"""Contact duplicate scoring: e-mail, person name within a company, and phone evidence.
+
+The score is the sum of the evidence weights below, clamped to 0..100. A shared
+e-mail address alone is "matched"; the same name at the same company alone is
+"ambiguous" (namesakes exist, and a wrong merge costs more than a question);
+the same name plus a shared phone or e-mail is "matched".
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from rapidfuzz import fuzz
+
+from mspcrm.domain.duplicates.free_mail import is_free_mail
+from mspcrm.domain.duplicates.model import Evidence, Match, Record, build_match, field_text
+from mspcrm.domain.duplicates.model import record_id as _record_id
+from mspcrm.domain.duplicates.normalise import (
+    DEFAULT_REGION,
+    email_domain,
+    fold_text,
+    normalise_email,
+    normalise_phone,
+    person_name_key,
+)
+
+W_EMAIL: Final = 90.0  # a mailbox is personal: identity on its own, free mail included
+W_EMAIL_DOMAIN: Final = 10.0  # same company mail domain, different mailboxes
+W_DIFFERENT_EMAIL: Final = -10.0  # both have e-mail, none shared: weak, people have two
+W_NAME_SAME_COMPANY: Final = 70.0
+W_NAME_UNKNOWN_COMPANY: Final = 40.0  # one side has no companyID
+W_NAME_OTHER_COMPANY: Final = 30.0
+NAME_SIMILAR_MIN_RATIO: Final = 85.0  # "Jon Smith" / "John Smith", swapped first/last
+NAME_SIMILAR_FACTOR: Final = 0.6  # same company only: 51 .. 60
+W_DIFFERENT_LAST_NAME: Final = -25.0  # e.g. a shared mailbox (info@) used by two people
+W_DIFFERENT_FIRST_NAME: Final = -15.0  # e.g. a couple sharing a family address
+LAST_NAME_MIN_RATIO: Final = 80.0
+FIRST_NAME_MIN_RATIO: Final = 60.0
+W_MOBILE_PHONE: Final = 35.0  # a mobile is personal
+W_PHONE: Final = 15.0  # a desk line is often the company's switchboard
+
+CONTACT_EMAIL_FIELDS: Final = ("emailAddress", "emailAddress2", "emailAddress3")
+CONTACT_DESK_PHONE_FIELDS: Final = ("phone", "alternatePhone")
+CONTACT_MOBILE_FIELDS: Final = ("mobilePhone",)
+CONTACT_FIELDS: Final = (
+    "companyID", "firstName", "lastName", *CONTACT_EMAIL_FIELDS, *CONTACT_DESK_PHONE_FIELDS,
+    *CONTACT_MOBILE_FIELDS,
+)  # fmt: skip
+
+
+def score_contact(candidate: Record, existing: Record, *, region: str = DEFAULT_REGION) -> Match:
+    """Score how likely ``existing`` is the same person as ``candidate`` (symmetric)."""
+    evidence = [
+        *_email_evidence(candidate, existing),
+        *_name_evidence(candidate, existing),
+        *_phone_evidence(candidate, existing, region),
+    ]
+    return build_match(_record_id(existing), evidence)
+
+
+def contact_emails(record: Record) -> tuple[str, ...]:
+    """The contact's normalised e-mail addresses, sorted, without repeats."""
+    emails = (normalise_email(field_text(record, name)) for name in CONTACT_EMAIL_FIELDS)
+    return tuple(sorted({email for email in emails if email}))
+
+
+def _email_evidence(candidate: Record, existing: Record) -> list[Evidence]:
+    a, b = contact_emails(candidate), contact_emails(existing)
+    if not a or not b:
+        return []
+    shared = sorted(set(a) & set(b))
+    if shared:
+        return [Evidence("email", ", ".join(shared), W_EMAIL)]
+    evidence = []
+    domains = sorted(_domains(a) & _domains(b))
+    company = [domain for domain in domains if not is_free_mail(domain)]
+    if company:
+        evidence.append(Evidence("email_domain", company[0], W_EMAIL_DOMAIN))
+    elif domains:
+        detail = f"{domains[0]} is free mail, not identity"
+        evidence.append(Evidence("email_free_mail_ignored", detail, 0.0))
+    evidence.append(Evidence("different_email", f"{a[0]} vs {b[0]}", W_DIFFERENT_EMAIL))
+    return evidence
+
+
+def _domains(emails: tuple[str, ...]) -> set[str]:
+    return {domain for domain in map(email_domain, emails) if domain}
+
+
+def _company_relation(candidate: Record, existing: Record) -> str:
+    a, b = field_text(candidate, "companyID"), field_text(existing, "companyID")
+    if a is None or b is None:
+        return "unknown"
+    return "same" if a == b else "other"
+
+
+def _name_evidence(candidate: Record, existing: Record) -> list[Evidence]:
+    a = person_name_key(field_text(candidate, "firstName"), field_text(candidate, "lastName"))
+    b = person_name_key(field_text(existing, "firstName"), field_text(existing, "lastName"))
+    if not a or not b:
+        return []
+    relation = _company_relation(candidate, existing)
+    if a == b:
+        return [_same_name(a, relation)]
+    ratio = round(fuzz.token_sort_ratio(a, b), 1)
+    if ratio < NAME_SIMILAR_MIN_RATIO:
+        return _name_conflict(candidate, existing)
+    if relation != "same":
+        return []
+    detail = f"token_sort_ratio {ratio} between {a!r} and {b!r} at the same company"
+    return [Evidence("person_name_similar", detail, round(ratio * NAME_SIMILAR_FACTOR, 1))]
+
+
+def _same_name(key: str, relation: str) -> Evidence:
+    if relation == "same":
+        return Evidence("person_name_same_company", key, W_NAME_SAME_COMPANY)
+    if relation == "other":
+        return Evidence("person_name_other_company", key, W_NAME_OTHER_COMPANY)
+    return Evidence("person_name", f"{key} (company unknown)", W_NAME_UNKNOWN_COMPANY)
+
+
+def _name_conflict(candidate: Record, existing: Record) -> list[Evidence]:
+    """Negative evidence when both records have full names that clearly differ."""
+    first_a, last_a = _folded(candidate, "firstName"), _folded(candidate, "lastName")
+    first_b, last_b = _folded(existing, "firstName"), _folded(existing, "lastName")
+    if not (first_a and last_a and first_b and last_b):
+        return []
+    last_ratio = round(fuzz.ratio(last_a, last_b), 1)
+    if last_ratio < LAST_NAME_MIN_RATIO:
+        detail = f"{last_a!r} vs {last_b!r} (ratio {last_ratio})"
+        return [Evidence("different_last_name", detail, W_DIFFERENT_LAST_NAME)]
+    first_ratio = round(fuzz.ratio(first_a, first_b), 1)
+    if first_ratio < FIRST_NAME_MIN_RATIO and not _initial_of(first_a, first_b):
+        detail = f"{first_a!r} vs {first_b!r} (ratio {first_ratio})"
+        return [Evidence("different_first_name", detail, W_DIFFERENT_FIRST_NAME)]
+    return []
+
+
+def _folded(record: Record, name: str) -> str:
+    return fold_text(field_text(record, name))
+
+
+def _initial_of(a: str, b: str) -> bool:
+    """One first name abbreviates the other ('j' / 'john', 'rob' / 'robert')."""
+    return a.startswith(b) or b.startswith(a)
+
+
+def _phones(record: Record, fields: tuple[str, ...], region: str) -> frozenset[str]:
+    numbers = (normalise_phone(field_text(record, name), region) for name in fields)
+    return frozenset(number for number in numbers if number)
+
+
+def _phone_evidence(candidate: Record, existing: Record, region: str) -> list[Evidence]:
+    mobile_a = _phones(candidate, CONTACT_MOBILE_FIELDS, region)
+    mobile_b = _phones(existing, CONTACT_MOBILE_FIELDS, region)
+    all_a = mobile_a | _phones(candidate, CONTACT_DESK_PHONE_FIELDS, region)
+    all_b = mobile_b | _phones(existing, CONTACT_DESK_PHONE_FIELDS, region)
+    shared = all_a & all_b
+    personal = shared & (mobile_a | mobile_b)
+    if personal:
+        return [Evidence("mobile_phone", ", ".join(sorted(personal)), W_MOBILE_PHONE)]
+    return [Evidence("phone", ", ".join(sorted(shared)), W_PHONE)] if shared else []
+
+
+def blocking_keys_contact(record: Record, *, region: str = DEFAULT_REGION) -> frozenset[str]:
+    """Cheap keys; two contacts are only compared in a scan when they share one."""
+    keys: set[str] = set()
+    for email in contact_emails(record):
+        keys.add(f"email:{email}")
+        domain = email_domain(email)
+        if domain and not is_free_mail(domain):
+            keys.add(f"email_domain:{domain}")
+    first, last = _folded(record, "firstName"), _folded(record, "lastName")
+    if first or last:
+        keys.add(f"name:{' '.join(sorted((first + ' ' + last).split()))}")
+    company = field_text(record, "companyID")
+    if company is not None and last:
+        keys.add(f"company_last4:{company}:{last.replace(' ', '')[:4]}")
+    phones = CONTACT_DESK_PHONE_FIELDS + CONTACT_MOBILE_FIELDS
+    keys.update(f"phone:{number[-7:]}" for number in _phones(record, phones, region))
+    return frozenset(keys)
