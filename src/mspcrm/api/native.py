@@ -125,8 +125,27 @@ async def merge_undo(request: Request, services: Services, actor: Actor) -> Any:
     return await run_in_threadpool(services.merges.undo, path_int(request, "id"), actor)
 
 
+# ---- duplicates ---------------------------------------------------------------------------
+async def duplicates_check(request: Request, services: Services, actor: Actor) -> Any:
+    body = await read_json(request)
+    entity = request.path_params["entity"]
+    limit = int(request.query_params.get("limit", "10"))
+    return await run_in_threadpool(lambda: services.duplicates.report(entity, body, limit=limit))
+
+
+async def duplicates_scan(request: Request, services: Services, actor: Actor) -> Any:
+    body = await read_json(request)
+    entity = request.path_params["entity"]
+    ambiguous = bool(body.get("includeAmbiguous", False))
+    return await run_in_threadpool(
+        lambda: services.duplicates.scan_report(entity, include_ambiguous=ambiguous)
+    )
+
+
 def routes() -> list[Route]:
     return [
+        Route("/api/v1/{entity}/duplicates/check", endpoint(duplicates_check), methods=["POST"]),
+        Route("/api/v1/{entity}/duplicates/scan", endpoint(duplicates_scan), methods=["POST"]),
         Route("/api/v1/merges/plan", endpoint(merge_plan), methods=["POST"]),
         Route("/api/v1/merges", endpoint(merge_do, writes=True), methods=["POST"]),
         Route("/api/v1/merges/{id}", endpoint(merge_get), methods=["GET"]),

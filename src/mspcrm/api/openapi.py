@@ -197,6 +197,14 @@ def _native_paths() -> dict[str, Any]:
         "/api/v1/merges": {"post": _op("Merge (or dry-run)", anything, merge_body)},
         "/api/v1/merges/{id}": {"get": _op("A merge log entry", anything, parameters=[ID_PARAM])},
         "/api/v1/merges/{id}/undo": {"post": _op("Undo a merge", anything, parameters=[ID_PARAM])},
+        "/api/v1/{entity}/duplicates/check": {
+            "post": _op(
+                "Scored duplicate candidates", anything, anything, parameters=[entity_param]
+            )
+        },
+        "/api/v1/{entity}/duplicates/scan": {
+            "post": _op("Near-duplicate clusters", anything, anything, parameters=[entity_param])
+        },
         "/api/v1/{entity}/{id}/history": {
             "get": _op("A record's history", anything, parameters=[entity_param, ID_PARAM])
         },

@@ -10,6 +10,7 @@ from mspcrm.domain.entity import Registry
 from mspcrm.services import rules  # noqa: F401  (registers the business rules)
 from mspcrm.services.admin import AdminService
 from mspcrm.services.auth import Authenticator
+from mspcrm.services.duplicates import DuplicateService
 from mspcrm.services.merge import MergeService
 from mspcrm.services.records import RecordService
 from mspcrm.store.database import Database
@@ -25,6 +26,7 @@ class Services:
     auth: Authenticator
     admin: AdminService
     merges: MergeService
+    duplicates: DuplicateService
 
     def close(self) -> None:
         self.db.dispose()
@@ -38,6 +40,9 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     registry = build_registry()
     strict = not settings.autotask_mode
     records = RecordService(db, registry, strict=strict, duplicate_checks=strict)
+    duplicates = DuplicateService(db, registry)
+    if migrate:
+        duplicates.ensure_indexed()
     return Services(
         settings=settings,
         db=db,
@@ -46,4 +51,5 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         auth=Authenticator(db, settings.credential_cache_seconds),
         admin=AdminService(db, registry, records),
         merges=MergeService(db, registry),
+        duplicates=duplicates,
     )

@@ -24,6 +24,7 @@ from mspcrm.domain.entity import Entity, Registry
 from mspcrm.domain.fields import Boolean, Flag, Maintained, utc_now
 from mspcrm.errors import ConflictError, NotFoundError, ValidationError
 from mspcrm.services.context import Actor
+from mspcrm.services.duplicates import reindex_record
 from mspcrm.store import history, repository
 from mspcrm.store.database import Database
 from mspcrm.store.schema import merge_log
@@ -234,6 +235,7 @@ class MergeService:
                 f"{UDF_PREFIX}{k}": [(current.get(repository.UDFS) or {}).get(k), v]
                 for k, v in udfs.items()
             }
+            reindex_record(conn, entity, record_id)
             history.record(
                 conn,
                 entity=entity.name,

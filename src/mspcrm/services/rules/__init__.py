@@ -1,5 +1,5 @@
 """Per-entity business rules, registered at lifecycle points on import."""
 
-from mspcrm.services.rules import companies, contacts, contracts, locations
+from mspcrm.services.rules import companies, contacts, contracts, locations, matching
 
-__all__ = ["companies", "contacts", "contracts", "locations"]
+__all__ = ["companies", "contacts", "contracts", "locations", "matching"]
