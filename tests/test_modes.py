@@ -124,3 +124,32 @@ def test_max_records_error_status(mode_client: tuple[str, TestClient]) -> None:
     response = client.post(f"{BASE}/Companies/query", json={"filter": [], "MaxRecords": 501})
     assert response.status_code == expect(mode, 400, 500)
     assert response.json() == {"errors": ["maxCountOfRecordsToReturn must be between 1 and 500"]}
+
+
+def test_routes_real_autotask_lacks(mode_client: tuple[str, TestClient]) -> None:
+    """Item-level PATCH/PUT and root DELETE of a child entity: accepted by default only."""
+    mode, client = mode_client
+    company = client.post(f"{BASE}/Companies", json={"companyName": "Routes Co", "companyType": 1})
+    company_id = company.json()["itemId"]
+    patched = client.patch(f"{BASE}/Companies/{company_id}", json={"phone": "1"})
+    assert patched.status_code == expect(mode, 200, 405)
+    contact = client.post(
+        f"{BASE}/Contacts", json={"companyID": company_id, "firstName": "A", "lastName": "B"}
+    ).json()["itemId"]
+    child = client.patch(f"{BASE}/Companies/{company_id}/Contacts/{contact}", json={"title": "X"})
+    assert child.status_code == expect(mode, 200, 405)
+    root_delete = client.delete(f"{BASE}/Contacts/{contact}")
+    assert root_delete.status_code == expect(mode, 200, 405)
+
+
+def test_soap_era_active_alias(mode_client: tuple[str, TestClient]) -> None:
+    _, client = mode_client
+    body = {"companyName": "Active Alias Co", "companyType": 1, "Active": False}
+    company_id = client.post(f"{BASE}/Companies", json=body).json()["itemId"]
+    assert client.get(f"{BASE}/Companies/{company_id}").json()["item"]["isActive"] is False
+
+
+def test_bare_version_prefix(mode_client: tuple[str, TestClient]) -> None:
+    _, client = mode_client
+    zone = client.get("/v1.0/zoneInformation?user=api-user@msp.example")
+    assert zone.status_code == 200 and zone.json()["url"].endswith("/ATServicesRest/")

@@ -46,7 +46,7 @@ async def _autotask_endpoint(request: Request) -> Response:
     autotask_mode = services.settings.autotask_mode
     try:
         route = autotask.resolve_route(request.url.path, services)
-        handler, need = autotask.pick_handler(route, request.method)
+        handler, need = autotask.pick_handler(route, request.method, autotask=autotask_mode)
         if route.kind not in autotask.PUBLIC:
             request.app.state.request_counter.hit()
             call = autotask.Call(request, services, route)
@@ -93,7 +93,7 @@ async def _openapi(request: Request) -> Response:
 async def _dispatch(request: Request) -> Response:
     path = request.url.path
     first = next((p for p in path.split("/") if p), "").lower()
-    if first == "atservicesrest":
+    if first in ("atservicesrest", "v1.0"):
         return await _autotask_endpoint(request)
     if first == "":
         return await _landing(request)

@@ -344,6 +344,8 @@ HANDLERS: dict[tuple[str, str], tuple[Handler, str]] = {
     ("child", "DELETE"): (delete, DELETE),
 }
 PUBLIC = ("version", "zone")
+# Routes real Autotask does not have; the default mode accepts them because clients use them.
+NOT_IN_AUTOTASK = {("item", "PATCH"), ("item", "PUT"), ("child", "PATCH"), ("child", "PUT")}
 
 
 def _capability(entity: Entity, need: str) -> bool:
@@ -358,9 +360,19 @@ def _capability(entity: Entity, need: str) -> bool:
     return True
 
 
-def pick_handler(route: Route, method: str) -> tuple[Handler, str]:
-    found = HANDLERS.get((route.kind, "GET" if method == "HEAD" else method))
+def _autotask_has(route: Route, method: str) -> bool:
+    if (route.kind, method) in NOT_IN_AUTOTASK:
+        return False
+    # Contacts and locations are deleted through their parent's child route only
+    entity = route.entity
+    return (route.kind, method) != ("item", "DELETE") or entity is None or entity.parent is None
+
+
+def pick_handler(route: Route, method: str, *, autotask: bool = False) -> tuple[Handler, str]:
+    verb = "GET" if method == "HEAD" else method
+    found = HANDLERS.get((route.kind, verb))
     allowed = found is not None and (route.entity is None or _capability(route.entity, found[1]))
+    allowed = allowed and (not autotask or _autotask_has(route, verb))
     if not allowed or found is None:
         raise MethodNotAllowedError(
             f"The requested resource does not support http method '{method}'."

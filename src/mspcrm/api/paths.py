@@ -37,6 +37,11 @@ def _metadata(tail: list[str]) -> str | None:
 
 def resolve(path: str, registry: Registry) -> Route:
     parts = [p for p in path.split("/") if p]
+    if parts and parts[0].lower() == VERSION:
+        parts = [
+            ROOT,
+            *parts,
+        ]  # a client given the bare host: /v1.0/... means /ATServicesRest/v1.0/...
     if not parts or parts[0].lower() != ROOT:
         raise NotFoundError(f"No route for {path}")
     rest = parts[1:]

@@ -105,6 +105,7 @@ COMPANY = Entity(
     has_udfs=True,
     max_udfs=200,
     supports_webhooks=True,
+    aliases={"active": "isActive"},  # the SOAP-era name some clients still send
     name_inputs={"country": "countryID"},
     lookup_fields=("companyName",),
     title_fields=("companyName",),

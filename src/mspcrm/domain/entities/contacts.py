@@ -62,7 +62,7 @@ CONTACT = Entity(
     max_udfs=100,
     supports_webhooks=True,
     parent=ParentRoute(entity="Company", segment="Contacts", field="companyID"),
-    aliases={"isPrimaryContact": "primaryContact"},
+    aliases={"isPrimaryContact": "primaryContact", "active": "isActive"},
     name_inputs={"country": "countryID"},
     lookup_fields=("emailAddress",),
     title_fields=("firstName", "lastName"),

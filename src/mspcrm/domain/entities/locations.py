@@ -32,6 +32,7 @@ COMPANY_LOCATION = Entity(
     parent=ParentRoute(entity="Company", segment="Locations", field="companyID"),
     aliases={
         "isPrimaryLocation": "isPrimary",
+        "active": "isActive",
         "overrideAccountTaxSettings": "overrideCompanyTaxSettings",
     },
     name_inputs={"country": "countryID"},

@@ -1,0 +1,1 @@
+"""Published third-party Autotask clients, run unchanged against a live mspcrm server."""
