@@ -22,6 +22,7 @@ from mspcrm.sdk.base import (
 )
 from mspcrm.sdk.entities import EntityClient
 from mspcrm.sdk.metadata import EntityDescription
+from mspcrm.sdk.native import NativeClient
 from mspcrm.sdk.plans import Pager, Plan, Record
 from mspcrm.sdk.wire import Call, endpoint_key
 
@@ -76,6 +77,11 @@ class Client(BaseClient):
     def __getattr__(self, name: str) -> EntityClient:
         """``client.companies``, ``client.company_locations``: known entities by name."""
         return self.entity(self._known_attribute(name))
+
+    @property
+    def native(self) -> NativeClient:
+        """The mspcrm extension API: duplicate checks, merges, history."""
+        return NativeClient(self)
 
     def describe(self, name: str) -> EntityDescription:
         """Fields and picklists from ``entityInformation/fields``, cached per client."""
