@@ -22,6 +22,7 @@ from mspcrm.api.openapi import openapi_document
 from mspcrm.api.responses import error_response, json_response, unexpected_response
 from mspcrm.config import Settings
 from mspcrm.errors import MspcrmError, NotFoundError, PermissionDeniedError
+from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services, build_services
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -33,6 +34,10 @@ def _header(request: Request, name: str) -> str:
 
 def _authenticate(call: autotask.Call) -> None:
     headers = call.request.headers
+    local: Actor | None = call.request.app.state.local_actor
+    if local is not None and "secret" not in headers:
+        call.actor = local  # in-process use by the CLI or the agent interface only
+        return
     call.actor = call.services.auth.actor(
         username=_header(call.request, "username"),
         secret=headers.get("secret", ""),
@@ -101,8 +106,18 @@ async def _dispatch(request: Request) -> Response:
     return error_response(NotFoundError(f"No route for {path}"), autotask=autotask_mode)
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
-    """The application; pass ``services`` to share an already-open database (tests, CLI)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    local_actor: Actor | None = None,
+) -> Starlette:
+    """The application; pass ``services`` to share an already-open database (tests, CLI).
+
+    ``local_actor`` is for in-process use only (the CLI and the agent interface run the
+    app through an in-process transport): requests without credentials act as it. A
+    server listening on a socket never sets it.
+    """
     owned = services is None
 
     @asynccontextmanager
@@ -121,6 +136,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.state.services = services or build_services(settings or Settings())
     app.state.request_counter = autotask.RequestCounter()
+    app.state.local_actor = local_actor
     return app
 
 

@@ -87,7 +87,7 @@ class Double(Kind):
             raise self.invalid(name, value, "a number")
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise self.invalid(name, value, "a number") from None
         if not math.isfinite(number):
             raise self.invalid(name, value, "a finite number")
@@ -168,7 +168,10 @@ class DateTime(Kind):
             moment = parse_datetime(name, value)
         else:
             raise self.invalid(name, value, "an ISO-8601 date or datetime")
-        return normalise_datetime(moment)
+        try:
+            return normalise_datetime(moment)
+        except OverflowError:
+            raise ValidationError(f"Invalid value for {name}: {value!r} is out of range") from None
 
     def to_wire(self, value: Any) -> str | None:
         return None if value is None else format_datetime(value)

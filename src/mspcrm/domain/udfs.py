@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from mspcrm.domain.fields import DateTime, Double, Field, Kind, Text, format_datetime
@@ -51,6 +52,15 @@ class UdfDefinition:
             default=self.default_value,
             picklist=self.type == "picklist",
         )
+
+    def to_wire(self, stored: Any) -> str | None:
+        """The stored value as the wire string (dates kept as sortable text go out as ``...Z``)."""
+        if self.type == "date" and isinstance(stored, str):
+            try:
+                return format_datetime(datetime.fromisoformat(stored))
+            except ValueError:
+                return stored
+        return udf_to_wire(stored)
 
     def check(self, value: Any) -> Any:
         """Coerce a written value; picklist UDFs take one of their values."""

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from mspcrm.domain.entity import Entity
-from mspcrm.domain.udfs import UdfDefinition, udf_to_wire
+from mspcrm.domain.udfs import UdfDefinition
 
 UDFS = "userDefinedFields"
 
@@ -30,7 +30,7 @@ def record_to_wire(
             out[name] = to_wire(record.get(name))
     stored = record.get(UDFS) or {}
     out[UDFS] = [
-        {"name": d.name, "value": udf_to_wire(stored.get(d.name))}
+        {"name": d.name, "value": d.to_wire(stored.get(d.name))}
         for d in udfs
         if include is None or d.name in include
     ]

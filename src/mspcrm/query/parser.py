@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mspcrm.domain.entity import Entity
-from mspcrm.domain.fields import Field, Text
+from mspcrm.domain.fields import Boolean, Field, Text
 from mspcrm.errors import PayloadTooLargeError, QueryError, ValidationError
 from mspcrm.query.ast import (
     GROUP_OPERATORS,
@@ -34,6 +34,7 @@ MAX_OR_CONDITIONS = 500
 MAX_DEPTH = 16
 MAX_CONDITIONS = 2000
 MAX_SEARCH_CHARS = 200_000
+ORDERING = ("gt", "gte", "lt", "lte")
 
 
 def load_search(text: str) -> Any:
@@ -61,8 +62,8 @@ def _single_to_double_quotes(text: str) -> str:
     while i < len(text):
         char = text[i]
         if char in "'\"":
-            end, value = _read_quoted(text, i, char)
-            out.append(json.dumps(value) if char == "'" else text[i : end + 1])
+            end, body = _read_quoted(text, i, char)
+            out.append(f'"{body}"' if char == "'" else text[i : end + 1])
             i = end + 1
         else:
             out.append(char)
@@ -71,17 +72,19 @@ def _single_to_double_quotes(text: str) -> str:
 
 
 def _read_quoted(text: str, start: int, quote: str) -> tuple[int, str]:
+    """The end of a quoted string and its body as JSON string content (escapes kept for JSON)."""
     chars: list[str] = []
     i = start + 1
     while i < len(text):
         char = text[i]
         if char == "\\" and i + 1 < len(text):
-            chars.append(text[i + 1] if text[i + 1] in "'\"\\" else "\\" + text[i + 1])
+            following = text[i + 1]
+            chars.append("'" if following == "'" else "\\" + following)
             i += 2
             continue
         if char == quote:
             return i, "".join(chars)
-        chars.append(char)
+        chars.append('\\"' if char == '"' else char)
         i += 1
     raise QueryError("The search parameter has an unterminated string")
 
@@ -155,7 +158,14 @@ class _Parser:
             raise QueryError(
                 f"Operator {op} needs a text field; {field.name} is {field.kind.data_type}"
             )
-        return Condition(op, field, self.value(op, field, value))
+        if op in ORDERING and isinstance(field.kind, Boolean):
+            raise QueryError(f"Operator {op} needs an ordered field; {field.name} is boolean")
+        coerced = self.value(op, field, value)
+        if coerced is None:  # "" for a number, date or boolean: the same as null
+            if op in ("eq", "noteq"):
+                return Condition("notExist" if op == "eq" else "exist", field)
+            raise QueryError(f"Operator {op} on {field.name} needs a value")
+        return Condition(op, field, coerced)
 
     def list_value(self, op: str, field: Field, value: Any) -> tuple[Any, ...]:
         values = value if isinstance(value, list) else [value]
@@ -163,7 +173,8 @@ class _Parser:
             raise PayloadTooLargeError(
                 f"Operator {op} on {field.name} has {len(values)} values; at most {MAX_LIST_VALUES}"
             )
-        return tuple(self.value(op, field, v) for v in values if v is not None)
+        coerced = (self.value(op, field, v) for v in values if v is not None)
+        return tuple(v for v in coerced if v is not None)
 
     def value(self, op: str, field: Field, value: Any) -> Any:
         if value is None:
@@ -172,6 +183,10 @@ class _Parser:
             if isinstance(field.kind, Text):
                 if isinstance(value, dict | list | bool):
                     raise QueryError(f"Invalid value for {field.name}: {value!r} is not a string")
+                if "\x00" in str(value):
+                    raise QueryError(
+                        f"Invalid value for {field.name}: NUL characters are not allowed"
+                    )
                 return str(value)
             return field.coerce(value)
         except QueryError:
@@ -232,7 +247,7 @@ def _max_records(raw: Any) -> int:
         number = int(raw) if not isinstance(raw, bool) else -1
         if isinstance(raw, float) and not raw.is_integer():
             number = -1
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = -1
     if not 1 <= number <= MAX_RECORDS:
         raise QueryError("maxCountOfRecordsToReturn must be between 1 and 500")

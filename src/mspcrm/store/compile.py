@@ -20,13 +20,11 @@ from mspcrm.domain.fields import DateTime, Double, Field, Text
 from mspcrm.query.ast import Condition, Group, Node
 from mspcrm.store.schema import UDF_COLUMN
 
-UDF_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
-
 
 def udf_storage_value(value: Any) -> Any:
     """UDF values as kept in the JSON column (datetimes as sortable text)."""
     if isinstance(value, datetime):
-        return value.strftime(UDF_DATETIME_FORMAT)
+        return value.isoformat(timespec="microseconds")  # zero-padded year: sorts as text
     return value
 
 
@@ -50,13 +48,15 @@ class Compiler:
         if isinstance(node, Group):
             parts = [self.node(item) for item in node.items]
             if not parts:
-                return sa.true()
+                return sa.true() if node.op == "and" else sa.false()
             return sa.and_(*parts) if node.op == "and" else sa.or_(*parts)
         return self.condition(node)
 
     def value(self, field: Field, value: Any) -> Any:
         if isinstance(value, str) and isinstance(field.kind, Text):
-            return value.lower()
+            return sa.func.lower(
+                sa.literal(value, sa.String())
+            )  # folded by the database, as the column
         if field.udf and isinstance(field.kind, DateTime):
             return udf_storage_value(value)
         return value
@@ -76,13 +76,13 @@ class Compiler:
             return left.in_(values) if cond.op == "in" else left.not_in(values)
         right = self.value(cond.field, cond.value)
         if cond.op in ("beginsWith", "endsWith", "contains"):
-            escaped = _escape_like(str(right))
+            escaped = _escape_like(str(cond.value))
             pattern = {
                 "beginsWith": f"{escaped}%",
                 "endsWith": f"%{escaped}",
                 "contains": f"%{escaped}%",
             }[cond.op]
-            return left.like(pattern, escape="\\")
+            return left.like(sa.func.lower(sa.literal(pattern, sa.String())), escape="\\")
         if text and cond.op in ("gt", "gte", "lt", "lte") and self.dialect == "postgresql":
             left = left.collate("C")
         return cast("ColumnElement[bool]", _COMPARE[cond.op](left, right))
