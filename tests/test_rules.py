@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -273,7 +274,11 @@ def test_system_fields_maintained(client: TestClient) -> None:
     client.patch(f"{BASE}/Companies", json={"id": company_id, "phone": "1"})
     after = get(client, "Companies", company_id)
     assert after["createDate"] == before["createDate"]
-    assert after["lastTrackedModifiedDateTime"] >= before["lastTrackedModifiedDateTime"]
+    def moment(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    modified = "lastTrackedModifiedDateTime"
+    assert moment(after[modified]) >= moment(before[modified])
     assert after["createdByResourceID"] is not None
 
 
