@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from mspcrm.domain.entities import ENTITIES
 from mspcrm.domain.entity import snake
 from mspcrm.services.crm import Services
-from mspcrm.store.migrate import current_revision, head_revision
+from mspcrm.store.migrate import current_revisions, head_revisions
 from mspcrm.store.schema import metadata
 
 
@@ -20,7 +20,7 @@ def test_migrations_match_the_declarations(services: Services) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, metadata)
     assert diff == []
-    assert current_revision(services.db.engine) == head_revision()
+    assert current_revisions(services.db.engine) == head_revisions()
 
 
 def test_every_declared_index_exists(services: Services) -> None:

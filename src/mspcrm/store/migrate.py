@@ -23,20 +23,20 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> set[str]:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return set(MigrationContext.configure(conn).get_current_heads())
 
 
 def upgrade(db: Database, *, root_company_name: str = "My MSP") -> None:
     """Bring the schema to the newest revision and make sure reference data exists."""
-    if current_revision(db.engine) != head_revision():
+    if current_revisions(db.engine) != head_revisions():
         with db.engine.begin() as conn:
-            command.upgrade(alembic_config(conn), "head")
+            command.upgrade(alembic_config(conn), "heads")
     with db.write() as conn:
         db.lock(conn, "mspcrm-seed")
         seed_reference_data(conn, root_company_name=root_company_name)

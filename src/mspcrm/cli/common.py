@@ -1,0 +1,122 @@
+"""What every command shares: the database option, output formats, error handling, targets."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from mspcrm import errors
+from mspcrm.config import Settings, load_settings
+from mspcrm.services.crm import Services, build_services
+
+F = TypeVar("F", bound=Callable[..., Any])
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 2, 3, 4
+
+
+def database_option(fn: F) -> F:
+    return click.option(
+        "--database",
+        "database",
+        envvar="MSPCRM_DATABASE_URL",
+        default=None,
+        help="SQLite file path or postgresql://... URL (env MSPCRM_DATABASE_URL). "
+        "Default: mspcrm.db in the current folder.",
+    )(fn)
+
+
+def output_options(fn: F) -> F:
+    """``--json`` and ``--csv`` for every command that prints records."""
+    fn = click.option("--csv", "as_csv", is_flag=True, help="Print CSV (for spreadsheets).")(fn)
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts).")(fn)
+
+
+def settings_for(database: str | None, **overrides: Any) -> Settings:
+    return load_settings(database_url=database, **overrides)
+
+
+@contextmanager
+def open_services(database: str | None) -> Iterator[Services]:
+    services = build_services(settings_for(database))
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+def exit_code(exc: errors.MspcrmError) -> int:
+    if isinstance(exc, errors.NotFoundError):
+        return EXIT_NOT_FOUND
+    if isinstance(exc, errors.ConflictError):
+        return EXIT_CONFLICT
+    if isinstance(exc, errors.ValidationError):
+        return EXIT_USAGE
+    return EXIT_ERROR
+
+
+def fail(exc: errors.MspcrmError) -> None:
+    for message in exc.errors:
+        err_console.print(f"[red]error:[/red] {message}", highlight=False)
+    sys.exit(exit_code(exc))
+
+
+def print_json(value: Any) -> None:
+    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
+def print_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> None:
+    names = list(columns or _all_columns(rows))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=names, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(row.get(k)) for k in names})
+    click.echo(out.getvalue(), nl=False)
+
+
+def _all_columns(rows: Iterable[dict[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row))
+    return list(seen)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return orjson.dumps(value).decode()
+    return "" if value is None else value
+
+
+def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str = "") -> None:
+    table = Table(*columns, title=title or None)
+    for row in rows:
+        table.add_row(*(str(_cell(row.get(c))) for c in columns))
+    console.print(table)
+
+
+def emit(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    as_json: bool,
+    as_csv: bool,
+    title: str = "",
+) -> None:
+    """Records as a table (default), JSON or CSV."""
+    if as_json:
+        print_json(list(rows))
+    elif as_csv:
+        print_csv(rows)
+    else:
+        print_table(rows, columns, title)
