@@ -120,3 +120,14 @@ def emit(
         print_csv(rows)
     else:
         print_table(rows, columns, title)
+
+
+def entity_group(cli: click.Group, name: str, help_text: str) -> click.Group:
+    """The command group of an entity (``mspcrm companies ...``), created on first use, so
+    several command modules can add commands to the same group in any load order."""
+    found = cli.commands.get(name)
+    if isinstance(found, click.Group):
+        return found
+    group = click.Group(name=name, help=help_text)
+    cli.add_command(group)
+    return group
