@@ -41,6 +41,8 @@ class Entity:
     name_inputs: Mapping[str, str] = field(default_factory=dict)  # "country" -> "countryID"
     lookup_fields: tuple[str, ...] = ()  # fields a name may be resolved against
     title_fields: tuple[str, ...] = ()  # what names a record for people
+    list_fields: tuple[str, ...] = ()  # the columns of a listing for people (after id)
+    search_fields: tuple[str, ...] = ()  # what a free-text search looks in
     indexed: tuple[str, ...] = ()  # extra single-field indexes (case-insensitive for text)
 
     def __post_init__(self) -> None:
@@ -140,7 +142,8 @@ def _check_entity(entity: Entity, by_name: Mapping[str, Entity]) -> list[str]:
             problems.append(f"{entity.name}: bad input alias {alias} -> {target}")
     if entity.parent and entity.field(entity.parent.field) is None:
         problems.append(f"{entity.name}: parent field {entity.parent.field} is not declared")
-    for name in (*entity.lookup_fields, *entity.title_fields, *entity.indexed):
+    names = (*entity.lookup_fields, *entity.title_fields, *entity.indexed, *entity.list_fields)
+    for name in (*names, *entity.search_fields):
         if entity.field(name) is None:
             problems.append(f"{entity.name}: {name} is not a field")
     return problems

@@ -109,5 +109,7 @@ COMPANY = Entity(
     name_inputs={"country": "countryID"},
     lookup_fields=("companyName",),
     title_fields=("companyName",),
+    list_fields=("companyName", "companyType", "city", "phone", "webAddress", "isActive"),
+    search_fields=("companyName", "webAddress", "phone", "city"),
     indexed=("companyName", "parentCompanyID", "ownerResourceID", "companyType", "webAddress"),
 )

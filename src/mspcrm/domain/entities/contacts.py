@@ -66,5 +66,15 @@ CONTACT = Entity(
     name_inputs={"country": "countryID"},
     lookup_fields=("emailAddress",),
     title_fields=("firstName", "lastName"),
+    list_fields=(
+        "firstName",
+        "lastName",
+        "companyID",
+        "emailAddress",
+        "phone",
+        "title",
+        "isActive",
+    ),
+    search_fields=("firstName", "lastName", "emailAddress", "phone", "mobilePhone"),
     indexed=("companyID", "emailAddress", "lastName"),
 )

@@ -60,5 +60,7 @@ CONTRACT = Entity(
     max_udfs=100,
     lookup_fields=("contractName",),
     title_fields=("contractName",),
+    list_fields=("contractName", "companyID", "contractType", "status", "startDate", "endDate"),
+    search_fields=("contractName", "contractNumber"),
     indexed=("companyID", "status"),
 )

@@ -22,5 +22,7 @@ COUNTRY = Entity(
     api_writable=False,
     lookup_fields=("name", "countryCode", "displayName"),
     title_fields=("displayName",),
+    list_fields=("name", "countryCode", "isActive"),
+    search_fields=("name", "countryCode", "displayName"),
     indexed=("countryCode",),
 )

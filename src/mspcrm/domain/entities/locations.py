@@ -38,5 +38,7 @@ COMPANY_LOCATION = Entity(
     name_inputs={"country": "countryID"},
     lookup_fields=("name",),
     title_fields=("name",),
+    list_fields=("name", "companyID", "city", "state", "isPrimary", "isActive"),
+    search_fields=("name", "city", "address1", "postalCode"),
     indexed=("companyID",),
 )

@@ -41,5 +41,7 @@ COMPANY_NOTE = Entity(
     aliases={"name": "title", "note": "description"},
     lookup_fields=("title",),
     title_fields=("title",),
+    list_fields=("title", "companyID", "actionType", "createDateTime"),
+    search_fields=("title", "description"),
     indexed=("companyID",),
 )

@@ -93,5 +93,7 @@ OPPORTUNITY = Entity(
     max_udfs=200,
     lookup_fields=("title",),
     title_fields=("title",),
+    list_fields=("title", "companyID", "status", "stage", "amount", "probability"),
+    search_fields=("title",),
     indexed=("companyID", "ownerResourceID", "status", "stage"),
 )

@@ -30,5 +30,7 @@ RESOURCE = Entity(
     api_writable=False,
     lookup_fields=("userName", "email"),
     title_fields=("firstName", "lastName"),
+    list_fields=("firstName", "lastName", "email", "userName", "title", "isActive"),
+    search_fields=("firstName", "lastName", "email", "userName"),
     indexed=("userName", "email"),
 )
