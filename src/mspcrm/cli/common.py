@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -13,6 +14,7 @@ import click
 import orjson
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from mspcrm import errors
 from mspcrm.config import Settings, load_settings
@@ -101,7 +103,7 @@ def _cell(value: Any) -> Any:
 def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str = "") -> None:
     table = Table(*columns, title=title or None)
     for row in rows:
-        table.add_row(*(str(_cell(row.get(c))) for c in columns))
+        table.add_row(*(Text(str(_cell(row.get(c)))) for c in columns))  # data, never markup
     console.print(table)
 
 
@@ -131,3 +133,67 @@ def entity_group(cli: click.Group, name: str, help_text: str) -> click.Group:
     group = click.Group(name=name, help=help_text)
     cli.add_command(group)
     return group
+
+
+def with_target(fn: F) -> F:
+    """Add the target options and hand the command an open ``Target`` (local or remote)."""
+    from mspcrm.targets import open_target
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        options = {name: kwargs.pop(name) for name in TARGET_OPTIONS}
+        with open_target(
+            database=options["database"],
+            url=options["url"],
+            username=options["username"],
+            secret=options["secret"],
+            integration_code=options["integration_code"],
+            profile=options["profile"],
+            resource_id=options["acting_resource"],
+            channel="cli",
+        ) as target:
+            return fn(*args, target=target, **kwargs)
+
+    decorated: Any = wrapper
+    decorated = click.option(
+        "--as",
+        "acting_resource",
+        type=int,
+        default=None,
+        help="Local database: the resource id the change is made as (env MSPCRM_RESOURCE_ID).",
+    )(decorated)
+    decorated = click.option(
+        "--profile",
+        default=None,
+        envvar="MSPCRM_PROFILE",
+        help="A saved profile (mspcrm profiles add).",
+    )(decorated)
+    decorated = click.option(
+        "--integration-code",
+        default=None,
+        help="Remote: ApiIntegrationCode (env MSPCRM_INTEGRATION_CODE).",
+    )(decorated)
+    decorated = click.option(
+        "--secret", default=None, help="Remote: the API user's secret (env MSPCRM_SECRET)."
+    )(decorated)
+    decorated = click.option(
+        "--username", default=None, help="Remote: the API user's name (env MSPCRM_USERNAME)."
+    )(decorated)
+    decorated = click.option(
+        "--url",
+        default=None,
+        help="A remote Autotask-compatible server or zone (env MSPCRM_URL); "
+        "without it, the local database.",
+    )(decorated)
+    return database_option(decorated)  # type: ignore[no-any-return]
+
+
+TARGET_OPTIONS = (
+    "database",
+    "url",
+    "username",
+    "secret",
+    "integration_code",
+    "profile",
+    "acting_resource",
+)
