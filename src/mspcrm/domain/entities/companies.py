@@ -1,5 +1,6 @@
 """Companies (Autotask ``Companies``; accounts, organizations)."""
 
+from mspcrm.domain.entities.common import created_at, creator, id_field, impersonator, modified_at
 from mspcrm.domain.entity import Entity
 from mspcrm.domain.fields import (
     Boolean,
@@ -8,7 +9,6 @@ from mspcrm.domain.fields import (
     Default,
     Field,
     Integer,
-    Long,
     Maintained,
     Short,
     Text,
@@ -18,7 +18,7 @@ COMPANY = Entity(
     name="Company",
     path="Companies",
     fields=(
-        Field("id", Long(), read_only=True, required=True),
+        id_field(),
         Field("additionalAddressInformation", Text(100)),
         Field("address1", Text(150)),
         Field("address2", Text(150)),
@@ -44,23 +44,11 @@ COMPANY = Entity(
         Field("companyType", Short(), required=True, picklist=True),
         Field("competitorID", Integer()),
         Field("countryID", Integer(), reference="Country"),
-        Field("createDate", DateTime(), read_only=True, maintained=Maintained.CREATED_AT),
-        Field(
-            "createdByResourceID",
-            Integer(),
-            read_only=True,
-            reference="Resource",
-            maintained=Maintained.CREATOR,
-        ),
+        created_at(),
+        creator("createdByResourceID"),
         Field("currencyID", Integer()),
         Field("fax", Text(25)),
-        Field(
-            "impersonatorCreatorResourceID",
-            Integer(),
-            read_only=True,
-            reference="Resource",
-            maintained=Maintained.IMPERSONATOR,
-        ),
+        impersonator(),
         Field("invoiceEmailMessageID", Integer()),
         Field("invoiceMethod", Integer(), picklist=True),
         Field("invoiceNonContractItemsToParentCompany", Boolean()),
@@ -70,7 +58,7 @@ COMPANY = Entity(
         Field("isEnabledForComanaged", Boolean()),
         Field("isTaskFireActive", Boolean()),
         Field("isTaxExempt", Boolean()),
-        Field("lastActivityDate", DateTime(), read_only=True, maintained=Maintained.MODIFIED_AT),
+        modified_at("lastActivityDate"),
         Field(
             "lastTrackedModifiedDateTime",
             DateTime(),

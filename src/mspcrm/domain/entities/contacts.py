@@ -1,13 +1,14 @@
 """Contacts: the people at a company."""
 
+from mspcrm.domain.entities.common import created_at, id_field, impersonator, modified_at
 from mspcrm.domain.entity import Entity, ParentRoute
-from mspcrm.domain.fields import Boolean, DateTime, Field, Flag, Integer, Long, Maintained, Text
+from mspcrm.domain.fields import Boolean, DateTime, Field, Flag, Integer, Text
 
 CONTACT = Entity(
     name="Contact",
     path="Contacts",
     fields=(
-        Field("id", Long(), read_only=True, required=True),
+        id_field(),
         Field("additionalAddressInformation", Text(100)),
         Field("addressLine", Text(128)),
         Field("addressLine1", Text(128)),
@@ -18,7 +19,7 @@ CONTACT = Entity(
         Field("companyID", Integer(), required=True, reference="Company"),
         Field("companyLocationID", Integer(), reference="CompanyLocation"),
         Field("countryID", Integer(), reference="Country"),
-        Field("createDate", DateTime(), read_only=True, maintained=Maintained.CREATED_AT),
+        created_at(),
         Field("emailAddress", Text(254)),
         Field("emailAddress2", Text(254)),
         Field("emailAddress3", Text(254)),
@@ -27,17 +28,11 @@ CONTACT = Entity(
         Field("facebookUrl", Text(200)),
         Field("faxNumber", Text(25)),
         Field("firstName", Text(50), required=True),
-        Field(
-            "impersonatorCreatorResourceID",
-            Integer(),
-            read_only=True,
-            reference="Resource",
-            maintained=Maintained.IMPERSONATOR,
-        ),
+        impersonator(),
         Field("isActive", Flag(), required=True, default=1),
         Field("isOptedOutFromBulkEmail", Boolean(), queryable=False),
-        Field("lastActivityDate", DateTime(), read_only=True, maintained=Maintained.MODIFIED_AT),
-        Field("lastModifiedDate", DateTime(), read_only=True, maintained=Maintained.MODIFIED_AT),
+        modified_at("lastActivityDate"),
+        modified_at("lastModifiedDate"),
         Field("lastName", Text(50), required=True),
         Field("linkedInUrl", Text(200)),
         Field("middleInitial", Text(2)),

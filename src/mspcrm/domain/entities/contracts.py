@@ -1,5 +1,6 @@
 """Contracts: what a client has bought, with its service level."""
 
+from mspcrm.domain.entities.common import id_field
 from mspcrm.domain.entity import Entity
 from mspcrm.domain.fields import (
     Boolean,
@@ -8,7 +9,6 @@ from mspcrm.domain.fields import (
     Double,
     Field,
     Integer,
-    Long,
     Maintained,
     Text,
 )
@@ -17,7 +17,7 @@ CONTRACT = Entity(
     name="Contract",
     path="Contracts",
     fields=(
-        Field("id", Long(), read_only=True, required=True),
+        id_field(),
         Field("billingPreference", Integer(), picklist=True, default=Default.PICKLIST),
         Field("billToCompanyContactID", Integer(), reference="Contact"),
         Field("billToCompanyID", Integer(), reference="Company"),

@@ -1,13 +1,14 @@
 """Countries: read-only, seeded from ISO 3166 (id = the ISO numeric code)."""
 
+from mspcrm.domain.entities.common import id_field
 from mspcrm.domain.entity import Entity
-from mspcrm.domain.fields import Boolean, Field, Integer, Long, Text
+from mspcrm.domain.fields import Boolean, Field, Integer, Text
 
 COUNTRY = Entity(
     name="Country",
     path="Countries",
     fields=(
-        Field("id", Long(), read_only=True, required=True),
+        id_field(),
         Field("addressFormatID", Integer(), read_only=True),
         Field("countryCode", Text(2), read_only=True),
         Field("displayName", Text(100), read_only=True),

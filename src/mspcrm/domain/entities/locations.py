@@ -1,13 +1,14 @@
 """CompanyLocations: a company's sites (locations, branches)."""
 
+from mspcrm.domain.entities.common import id_field
 from mspcrm.domain.entity import Entity, ParentRoute
-from mspcrm.domain.fields import Boolean, Decimal, Field, Integer, Long, Text
+from mspcrm.domain.fields import Boolean, Decimal, Field, Integer, Text
 
 COMPANY_LOCATION = Entity(
     name="CompanyLocation",
     path="CompanyLocations",
     fields=(
-        Field("id", Long(), read_only=True, required=True),
+        id_field(),
         Field("address1", Text(128)),
         Field("address2", Text(128)),
         Field("alternatePhone1", Text(25)),

@@ -1,36 +1,25 @@
 """CompanyNotes: key account information, call notes, opportunity notes."""
 
+from mspcrm.domain.entities.common import created_at, creator, id_field, impersonator, modified_at
 from mspcrm.domain.entity import Entity, ParentRoute
-from mspcrm.domain.fields import DateTime, Default, Field, Integer, Long, Maintained, Text
+from mspcrm.domain.fields import DateTime, Default, Field, Integer, Text
 
 COMPANY_NOTE = Entity(
     name="CompanyNote",
     path="CompanyNotes",
     fields=(
-        Field("id", Long(), read_only=True, required=True),
+        id_field(),
         Field("actionType", Integer(), required=True, picklist=True, default=Default.PICKLIST),
         Field("assignedResourceID", Integer(), reference="Resource"),
         Field("companyID", Integer(), required=True, reference="Company"),
         Field("completedDateTime", DateTime()),
         Field("contactID", Integer(), reference="Contact"),
-        Field("createDateTime", DateTime(), read_only=True, maintained=Maintained.CREATED_AT),
-        Field(
-            "creatorResourceID",
-            Integer(),
-            read_only=True,
-            reference="Resource",
-            maintained=Maintained.CREATOR,
-        ),
+        created_at("createDateTime"),
+        creator("creatorResourceID"),
         Field("description", Text(32000), required=True),
         Field("endDateTime", DateTime()),
-        Field(
-            "impersonatorCreatorResourceID",
-            Integer(),
-            read_only=True,
-            reference="Resource",
-            maintained=Maintained.IMPERSONATOR,
-        ),
-        Field("lastModifiedDate", DateTime(), read_only=True, maintained=Maintained.MODIFIED_AT),
+        impersonator(),
+        modified_at("lastModifiedDate"),
         Field("noteType", Integer(), picklist=True, default=Default.PICKLIST),
         Field("opportunityID", Integer(), reference="Opportunity"),
         Field("startDateTime", DateTime()),

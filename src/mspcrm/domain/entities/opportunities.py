@@ -1,8 +1,9 @@
 """Opportunities: the sales pipeline."""
 
+from mspcrm.domain.entities.common import created_at, creator, id_field, impersonator, modified_at
 from mspcrm.domain.entity import Entity
 from mspcrm.domain.fields import Boolean as Bool
-from mspcrm.domain.fields import DateTime, Default, Double, Field, Integer, Long, Maintained, Text
+from mspcrm.domain.fields import DateTime, Default, Double, Field, Integer, Text
 
 
 def _money(name: str) -> Field:
@@ -13,7 +14,7 @@ OPPORTUNITY = Entity(
     name="Opportunity",
     path="Opportunities",
     fields=(
-        Field("id", Long(), read_only=True, required=True),
+        id_field(),
         *(_money(f"advancedField{n}") for n in range(1, 6)),
         Field("amount", Double(), required=True, default=0.0),
         _money("assessmentScore"),
@@ -22,24 +23,12 @@ OPPORTUNITY = Entity(
         Field("companyID", Integer(), required=True, reference="Company"),
         Field("contactID", Integer(), reference="Contact"),
         Field("cost", Double(), required=True, default=0.0),
-        Field("createDate", DateTime(), read_only=True, maintained=Maintained.CREATED_AT),
-        Field(
-            "creatorResourceID",
-            Integer(),
-            read_only=True,
-            reference="Resource",
-            maintained=Maintained.CREATOR,
-        ),
+        created_at(),
+        creator("creatorResourceID"),
         Field("description", Text(8000)),
         Field("helpNeeded", Text(8000)),
-        Field(
-            "impersonatorCreatorResourceID",
-            Integer(),
-            read_only=True,
-            reference="Resource",
-            maintained=Maintained.IMPERSONATOR,
-        ),
-        Field("lastActivity", DateTime(), read_only=True, maintained=Maintained.MODIFIED_AT),
+        impersonator(),
+        modified_at("lastActivity"),
         Field("leadSource", Integer(), picklist=True),
         Field("lossReason", Integer(), picklist=True),
         Field("lossReasonDetail", Text(500)),

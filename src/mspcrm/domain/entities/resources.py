@@ -1,13 +1,14 @@
 """Resources: the MSP's staff and API users (managed with the CLI)."""
 
+from mspcrm.domain.entities.common import id_field
 from mspcrm.domain.entity import Entity
-from mspcrm.domain.fields import Boolean, DateTime, Default, Field, Integer, Long, Text
+from mspcrm.domain.fields import Boolean, DateTime, Default, Field, Integer, Text
 
 RESOURCE = Entity(
     name="Resource",
     path="Resources",
     fields=(
-        Field("id", Long(), read_only=True, required=True),
+        id_field(),
         Field("email", Text(254), required=True),
         Field("email2", Text(254)),
         Field("email3", Text(254)),
