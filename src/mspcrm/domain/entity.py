@@ -142,8 +142,8 @@ def _check_entity(entity: Entity, by_name: Mapping[str, Entity]) -> list[str]:
             problems.append(f"{entity.name}: bad input alias {alias} -> {target}")
     if entity.parent and entity.field(entity.parent.field) is None:
         problems.append(f"{entity.name}: parent field {entity.parent.field} is not declared")
-    names = (*entity.lookup_fields, *entity.title_fields, *entity.indexed, *entity.list_fields)
-    for name in (*names, *entity.search_fields):
+    listed = (*entity.lookup_fields, *entity.title_fields, *entity.indexed, *entity.list_fields)
+    for name in (*listed, *entity.search_fields):
         if entity.field(name) is None:
             problems.append(f"{entity.name}: {name} is not a field")
     return problems
