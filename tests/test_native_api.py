@@ -82,3 +82,21 @@ def test_openapi_document_is_valid_and_generated(sqlite_template: Path, tmp_path
     assert "delete" in document["paths"]["/ATServicesRest/V1.0/Contacts/{id}"]
     company = document["components"]["schemas"]["Company"]["properties"]
     assert company["companyName"] == {"type": ["string", "null"], "maxLength": 100}
+
+
+def test_context_header_is_kept_in_history(client: TestClient) -> None:
+    headers = {"X-Mspcrm-Context": "agent claude for ann@msp.example"}
+    record = client.post(
+        f"{BASE}/Companies", json={"companyName": "Context Co", "companyType": 1}, headers=headers
+    ).json()["itemId"]
+    history = client.get(f"/api/v1/Companies/{record}/history").json()["history"]
+    assert history[0]["context"] == "agent claude for ann@msp.example"
+
+
+def test_local_target_context_is_kept_in_history(db_url: str) -> None:
+    from mspcrm.targets import open_target
+
+    with open_target(database=db_url, channel="mcp", context="agent bot for sam") as target:
+        record = target.client.companies.create({"companyName": "Local Context", "companyType": 1})
+        entry = target.client.native.history("Companies", record)["history"][0]
+    assert (entry["channel"], entry["context"]) == ("mcp", "agent bot for sam")

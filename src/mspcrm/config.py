@@ -23,6 +23,15 @@ class Settings:
     sqlite_sync: str = "FULL"
     credential_cache_seconds: float = 60.0
     zone_name: str = "mspcrm"
+    # limits (docs/reliability.md); 0 turns a limit off
+    requests_per_hour: int = 10_000  # MSPCRM_REQUESTS_PER_HOUR, per database
+    thread_limit: int = 3  # MSPCRM_THREAD_LIMIT, per integration code + endpoint
+    thread_lease_seconds: float = 300.0  # MSPCRM_THREAD_LEASE_SECONDS, a crashed request's slot
+    login_failure_limit: int = 10  # MSPCRM_LOGIN_FAILURE_LIMIT, per username and per address
+    login_failure_window_seconds: float = 300.0  # MSPCRM_LOGIN_FAILURE_WINDOW_SECONDS
+    query_timeout_seconds: float = 30.0  # MSPCRM_QUERY_TIMEOUT_SECONDS
+    max_body_bytes: int = 2 * 1024 * 1024  # MSPCRM_MAX_BODY_BYTES
+    max_json_depth: int = 32  # MSPCRM_MAX_JSON_DEPTH
 
     def __post_init__(self) -> None:
         if self.compat not in COMPAT_MODES:

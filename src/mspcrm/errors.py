@@ -10,6 +10,7 @@
     ├── ConflictError          the write clashes with existing data (409)
     ├── PayloadTooLargeError   a body or list over its cap (413)
     ├── RateLimitedError       a threshold was reached; carries retry_after (429)
+    │   └── ThreadLimitError   too many concurrent requests on one endpoint (429)
     └── ServerError            a real fault on our side (500)
 
 Only ``mspcrm.api`` maps these to HTTP statuses. Every error carries a list of
@@ -75,6 +76,10 @@ class RateLimitedError(MspcrmError):
     def __init__(self, *messages: str, retry_after: float = 1.0) -> None:
         super().__init__(*messages)
         self.retry_after = retry_after
+
+
+class ThreadLimitError(RateLimitedError):
+    """Too many requests in flight for one integration code and endpoint."""
 
 
 class ServerError(MspcrmError):

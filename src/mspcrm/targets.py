@@ -47,9 +47,15 @@ class Target:
         self.close()
 
 
-def local_target(database: str | None, *, channel: str, resource_id: int | None = None) -> Target:
+def local_target(
+    database: str | None,
+    *,
+    channel: str,
+    resource_id: int | None = None,
+    context: str | None = None,
+) -> Target:
     services = build_services(load_settings(database_url=database))
-    actor = Actor(resource_id=resource_id, channel=channel)
+    actor = Actor(resource_id=resource_id, channel=channel, context=context)
     app = create_app(services=services, local_actor=actor)
     client = Client(
         LOCAL_URL,
@@ -76,6 +82,7 @@ def open_target(
     profile: str | None = None,
     channel: str = "cli",
     resource_id: int | None = None,
+    context: str | None = None,
 ) -> Target:
     """A target from explicit options, else a profile, else ``MSPCRM_*`` variables, else local."""
     if profile:
@@ -87,7 +94,7 @@ def open_target(
     if resource_id is None and os.environ.get("MSPCRM_RESOURCE_ID"):
         resource_id = int(os.environ["MSPCRM_RESOURCE_ID"])
     if not url:
-        return local_target(database, channel=channel, resource_id=resource_id)
+        return local_target(database, channel=channel, resource_id=resource_id, context=context)
     username = username or os.environ.get("MSPCRM_USERNAME")
     secret = secret or os.environ.get("MSPCRM_SECRET")
     integration_code = integration_code or os.environ.get("MSPCRM_INTEGRATION_CODE")
@@ -96,4 +103,7 @@ def open_target(
             "A remote server needs --username, --secret and --integration-code "
             "(or MSPCRM_USERNAME, MSPCRM_SECRET, MSPCRM_INTEGRATION_CODE, or a profile)"
         )
-    return remote_target(url, username, secret, integration_code)
+    target = remote_target(url, username, secret, integration_code)
+    if context:
+        target.client.set_context(context)
+    return target

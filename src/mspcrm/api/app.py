@@ -17,33 +17,20 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from mspcrm import __version__
-from mspcrm.api import autotask, native
+from mspcrm.api import autotask, guard, imports, native, workflows
+from mspcrm.api.credentials import actor_from_request
 from mspcrm.api.openapi import openapi_document
 from mspcrm.api.responses import error_response, json_response, unexpected_response
 from mspcrm.config import Settings
-from mspcrm.errors import MspcrmError, NotFoundError, PermissionDeniedError
+from mspcrm.errors import MspcrmError, NotFoundError
 from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services, build_services
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def _header(request: Request, name: str) -> str:
-    return request.headers.get(name, "").strip()
-
-
 def _authenticate(call: autotask.Call) -> None:
-    headers = call.request.headers
-    local: Actor | None = call.request.app.state.local_actor
-    if local is not None:
-        call.actor = local  # in-process use by the CLI or the agent interface only
-        return
-    call.actor = call.services.auth.actor(
-        username=_header(call.request, "username"),
-        secret=headers.get("secret", ""),
-        integration_code=_header(call.request, "apiintegrationcode"),
-        impersonate=_header(call.request, "impersonationresourceid") or None,
-    )
+    call.actor = actor_from_request(call.request, call.services)
 
 
 async def _autotask_endpoint(request: Request) -> Response:
@@ -52,29 +39,27 @@ async def _autotask_endpoint(request: Request) -> Response:
     try:
         route = autotask.resolve_route(request.url.path, services)
         handler, need = autotask.pick_handler(route, request.method, autotask=autotask_mode)
-        if route.kind not in autotask.PUBLIC:
-            request.app.state.request_counter.hit()
-            call = autotask.Call(request, services, route)
-            await run_in_threadpool(_authenticate, call)
-            _authorise(call, need)
-        else:
-            call = autotask.Call(request, services, route)
-        return await handler(call)
+        call = autotask.Call(request, services, route)
+        if route.kind in autotask.PUBLIC:
+            return await handler(call)
+        await run_in_threadpool(_authenticate, call)
+        await run_in_threadpool(_authorise, call, need)
+        endpoint = route.entity.name if route.entity is not None else route.kind
+        return await guard.limited(request, services, endpoint, lambda: handler(call))
     except MspcrmError as exc:
         return error_response(exc, autotask=autotask_mode)
     except Exception as exc:  # a real fault: logged, answered with a generic 500
+        known = guard.translate(exc, services)
+        if known is not None:
+            return error_response(known, autotask=autotask_mode)
         return unexpected_response(exc)
 
 
 def _authorise(call: autotask.Call, need: str) -> None:
-    actor = call.actor
-    assert actor is not None
-    if need in ("create", "update", "delete") and actor.security_level == "read-only":
-        verb = {"create": "create", "update": "update", "delete": "delete"}[need]
-        raise PermissionDeniedError(
-            f"The logged in Resource does not have the adequate permissions to {verb} this "
-            "entity type."
-        )
+    """The caller's security level, for every route but the metadata ones."""
+    assert call.actor is not None
+    if call.route.kind not in guard.METADATA_KINDS:
+        guard.authorise(call.services, call.actor, call.route.entity, need)
 
 
 async def _landing(request: Request) -> Response:
@@ -129,13 +114,14 @@ def create_app(
     app = Starlette(
         routes=[
             StarletteRoute("/api/v1/openapi.json", _openapi, methods=["GET"]),
+            *imports.routes(),
             *native.routes(),
+            *workflows.routes(),
             StarletteRoute("/{path:path}", _dispatch, methods=METHODS),
         ],
         lifespan=lifespan,
     )
     app.state.services = services or build_services(settings or Settings())
-    app.state.request_counter = autotask.RequestCounter()
     app.state.local_actor = local_actor
     return app
 

@@ -7,8 +7,6 @@ the (kind, method) pair picks a handler, every handler ends in the services.
 from __future__ import annotations
 
 import hashlib
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mspcrm.api import guard
 from mspcrm.api.paths import Route, resolve
 from mspcrm.api.responses import json_response
 from mspcrm.domain.entity import Entity
@@ -25,7 +24,6 @@ from mspcrm.domain.metadata import entity_info, fields_info, udf_info
 from mspcrm.errors import (
     MethodNotAllowedError,
     NotFoundError,
-    PayloadTooLargeError,
     QueryError,
     ServerError,
     ValidationError,
@@ -38,23 +36,6 @@ from mspcrm.services.records import Page
 MAX_BODY_BYTES = 2 * 1024 * 1024
 API_VERSIONS = ["V1.0"]
 Handler = Callable[["Call"], Awaitable[Response]]
-
-
-class RequestCounter:
-    """Requests in the rolling hour, for ThresholdInformation."""
-
-    def __init__(self) -> None:
-        self._times: deque[float] = deque()
-
-    def hit(self) -> int:
-        now = time.monotonic()
-        self._times.append(now)
-        while self._times and self._times[0] < now - 3600:
-            self._times.popleft()
-        return len(self._times)
-
-    def count(self) -> int:
-        return len(self._times)
 
 
 class Call:
@@ -76,17 +57,13 @@ class Call:
         return self.services.settings.autotask_mode
 
     async def body(self, *, required: bool = True) -> Any:
-        raw = await self.request.body()
-        if len(raw) > MAX_BODY_BYTES:
-            raise PayloadTooLargeError(f"The request body is over {MAX_BODY_BYTES} bytes")
+        settings = self.services.settings
+        raw = await guard.read_body(self.request, settings.max_body_bytes)
         if not raw.strip():
             if required:
                 raise ValidationError("The request body is empty: send a JSON object")
             return None
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise ValidationError(f"The request body is not valid JSON: {exc}") from None
+        return guard.parse_json(raw, settings.max_json_depth)
 
     def api_root(self) -> str:
         base = str(self.request.base_url).rstrip("/")
@@ -115,12 +92,13 @@ async def zone(call: Call) -> Response:
 
 
 async def threshold(call: Call) -> Response:
-    counter: RequestCounter = call.request.app.state.request_counter
+    """Shared by every server process on the database; this request included."""
+    current = await run_in_threadpool(call.services.limits.count)
     return json_response(
         {
-            "externalRequestThreshold": 10000,
+            "externalRequestThreshold": call.services.settings.requests_per_hour,
             "requestThresholdTimeframe": 60,
-            "currentTimeframeRequestCount": counter.count(),
+            "currentTimeframeRequestCount": current,
         }
     )
 
@@ -128,8 +106,10 @@ async def threshold(call: Call) -> Response:
 # ---- metadata ---------------------------------------------------------------------------
 async def info(call: Call) -> Response:
     actor = call.actor
-    can_write = actor is not None and actor.security_level != "read-only"
-    return json_response({"info": entity_info(call.entity, can_write=can_write)})
+    level = await run_in_threadpool(
+        call.services.permissions.level, actor.security_level if actor else ""
+    )
+    return json_response({"info": entity_info(call.entity, rights=level.letters(call.entity))})
 
 
 async def fields(call: Call) -> Response:

@@ -5,17 +5,20 @@ Same credentials as the Autotask surface (the three headers); same error body.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mspcrm.api import guard
+from mspcrm.api.credentials import actor_from_request
 from mspcrm.api.responses import error_response, json_response, unexpected_response
-from mspcrm.errors import MspcrmError, PermissionDeniedError, ValidationError
+from mspcrm.domain.entity import Entity
+from mspcrm.errors import MspcrmError, ValidationError
 from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services
 
@@ -24,13 +27,9 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
 async def read_json(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise ValidationError(f"The request body is over {MAX_BODY_BYTES} bytes")
-    try:
-        body = orjson.loads(raw or b"{}")
-    except orjson.JSONDecodeError as exc:
-        raise ValidationError(f"The request body is not valid JSON: {exc}") from None
+    settings = request.app.state.services.settings
+    raw = await guard.read_body(request, settings.max_body_bytes)
+    body = guard.parse_json(raw or b"{}", settings.max_json_depth)
     if not isinstance(body, dict):
         raise ValidationError("The request body must be a JSON object")
     return body
@@ -49,41 +48,74 @@ def int_field(body: dict[str, Any], name: str) -> int:
 def path_int(request: Request, name: str) -> int:
     raw = request.path_params[name]
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ValidationError(f"{name} must be an integer id, not {raw!r}") from None
+    if not 0 <= value < 2**63:
+        raise ValidationError(f"{name} {raw} is out of range for an id")
+    return value
 
 
 def _actor(request: Request, services: Services) -> Actor:
-    headers = request.headers
-    local: Actor | None = request.app.state.local_actor
-    if local is not None:
-        return local  # in-process use only (see create_app)
-    actor = services.auth.actor(
-        username=headers.get("username", "").strip(),
-        secret=headers.get("secret", ""),
-        integration_code=headers.get("apiintegrationcode", "").strip(),
-        impersonate=headers.get("impersonationresourceid", "").strip() or None,
-    )
-    return actor
+    return actor_from_request(request, services)
 
 
-def endpoint(fn: Endpoint, *, writes: bool = False) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, run, and answer JSON or the one error body."""
+def endpoint(
+    fn: Endpoint,
+    *,
+    writes: bool = False,
+    needs: tuple[str, ...] | None = None,
+    entity_from: str = "",
+) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, check the security level, count and limit, run, answer JSON or the error.
+
+    ``needs``: the rights the caller needs (default read, or create/update/delete with
+    ``writes``) on the entity named by the ``entity`` path parameter (``entity_from="path"``)
+    or the body's ``entity`` (``"body"``); with neither, on every entity.
+    """
+    required = needs or (("create", "update", "delete") if writes else ("read",))
 
     async def handle(request: Request) -> Response:
         services: Services = request.app.state.services
         try:
             actor = await run_in_threadpool(_actor, request, services)
-            if writes and actor.security_level == "read-only":
-                raise PermissionDeniedError("A read-only API user cannot change data")
-            return json_response(await fn(request, services, actor))
+            target = await _target(request, services, entity_from)
+            await run_in_threadpool(_permit, services, actor, target, required)
+
+            async def run() -> Response:
+                return json_response(await fn(request, services, actor))
+
+            return await guard.limited(request, services, f"api/v1/{fn.__name__}", run)
         except MspcrmError as exc:
             return error_response(exc, autotask=False)
         except Exception as exc:  # a real fault
+            known = guard.translate(exc, services)
+            if known is not None:
+                return error_response(known, autotask=False)
             return unexpected_response(exc)
 
     return handle
+
+
+async def _target(request: Request, services: Services, entity_from: str) -> Entity | None:
+    if entity_from == "path":
+        return services.registry.by_name(request.path_params["entity"])
+    if entity_from == "body":
+        name = (await read_json(request)).get("entity")
+        if isinstance(name, str) and services.registry.by_path(name) is not None:
+            return services.registry.by_path(name)
+        with contextlib.suppress(MspcrmError):
+            return services.registry.by_name(str(name))
+    return None
+
+
+def _permit(
+    services: Services, actor: Actor, entity: Entity | None, needs: tuple[str, ...]
+) -> None:
+    targets = [entity] if entity is not None else list(services.registry)
+    for need in needs:
+        for target in targets:
+            guard.authorise(services, actor, target, need)
 
 
 # ---- history ------------------------------------------------------------------------------
@@ -147,11 +179,27 @@ async def duplicates_scan(request: Request, services: Services, actor: Actor) ->
 
 def routes() -> list[Route]:
     return [
-        Route("/api/v1/{entity}/duplicates/check", endpoint(duplicates_check), methods=["POST"]),
-        Route("/api/v1/{entity}/duplicates/scan", endpoint(duplicates_scan), methods=["POST"]),
-        Route("/api/v1/merges/plan", endpoint(merge_plan), methods=["POST"]),
-        Route("/api/v1/merges", endpoint(merge_do, writes=True), methods=["POST"]),
+        Route(
+            "/api/v1/{entity}/duplicates/check",
+            endpoint(duplicates_check, entity_from="path"),
+            methods=["POST"],
+        ),
+        Route(
+            "/api/v1/{entity}/duplicates/scan",
+            endpoint(duplicates_scan, entity_from="path"),
+            methods=["POST"],
+        ),
+        Route("/api/v1/merges/plan", endpoint(merge_plan, entity_from="body"), methods=["POST"]),
+        Route(
+            "/api/v1/merges",
+            endpoint(merge_do, needs=("update", "delete"), entity_from="body"),
+            methods=["POST"],
+        ),
         Route("/api/v1/merges/{id}", endpoint(merge_get), methods=["GET"]),
         Route("/api/v1/merges/{id}/undo", endpoint(merge_undo, writes=True), methods=["POST"]),
-        Route("/api/v1/{entity}/{id}/history", endpoint(record_history), methods=["GET"]),
+        Route(
+            "/api/v1/{entity}/{id}/history",
+            endpoint(record_history, entity_from="path"),
+            methods=["GET"],
+        ),
     ]

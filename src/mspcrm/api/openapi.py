@@ -208,6 +208,45 @@ def _native_paths() -> dict[str, Any]:
         "/api/v1/{entity}/{id}/history": {
             "get": _op("A record's history", anything, parameters=[entity_param, ID_PARAM])
         },
+        **_import_export_paths(entity_param, anything),
+        **_workflow_paths(),
+    }
+
+
+def _import_export_paths(entity_param: dict[str, Any], anything: dict[str, Any]) -> dict[str, Any]:
+    def flag(name: str) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "schema": {"type": "boolean"}}
+
+    def number(name: str) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "schema": {"type": "integer"}}
+
+    csv_body = {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+    fmt = {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "json"]}}
+    import_op = _op(
+        "Import a CSV file (dry run: the per-row report)",
+        anything,
+        parameters=[
+            entity_param,
+            flag("dryRun"),
+            flag("updateExisting"),
+            number("batchSize"),
+            number("resume"),
+        ],
+    )
+    import_op["requestBody"] = csv_body
+    export_op = _op(
+        "Export in the import format (streamed)", anything, parameters=[entity_param, fmt]
+    )
+    export_op["responses"]["200"] = {
+        "description": "The records",
+        "content": {"text/csv": {"schema": {"type": "string"}}, JSON: {"schema": {}}},
+    }
+    return {
+        "/api/v1/imports/{entity}": {"post": import_op},
+        "/api/v1/imports/jobs/{id}": {
+            "get": _op("An import job: progress and counts", anything, parameters=[ID_PARAM])
+        },
+        "/api/v1/exports/{entity}": {"get": export_op},
     }
 
 
@@ -238,4 +277,106 @@ def openapi_document(registry: Registry) -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": security},
         "security": [{name: [] for name in security}],
+    }
+
+
+def _workflow_paths() -> dict[str, Any]:
+    """Onboarding, contact lifecycle, transfer, hierarchy, audit and reports (docs/workflows.md)."""
+    anything = {"type": "object"}
+
+    def query(name: str, kind: str = "integer") -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
+
+    def body(**properties: Any) -> dict[str, Any]:
+        return {"type": "object", "properties": properties}
+
+    integer, boolean, text = {"type": "integer"}, {"type": "boolean"}, {"type": "string"}
+    roles = {"type": "array", "items": {"type": ["string", "integer"]}}
+    company = "/api/v1/Companies/{id}"
+    return {
+        "/api/v1/onboarding": {
+            "post": _op(
+                "Onboard a client in one transaction (or plan it: dryRun)",
+                anything,
+                body(document=anything, dryRun=boolean, fingerprint=text),
+            )
+        },
+        "/api/v1/onboarding/template": {"get": _op("The documented onboarding file", anything)},
+        "/api/v1/Contacts/{id}/deactivate": {
+            "post": _op(
+                "Deactivate a contact, handing primary and roles to a successor",
+                anything,
+                body(successorID=integer, force=boolean),
+                parameters=[ID_PARAM],
+            )
+        },
+        "/api/v1/Contacts/{id}/move": {
+            "post": _op(
+                "Move a contact to another company",
+                anything,
+                body(companyID=integer),
+                parameters=[ID_PARAM],
+            )
+        },
+        "/api/v1/Contacts/{id}/roles": {
+            "post": _op(
+                "Add and remove a contact's roles, set the title",
+                anything,
+                body(add=roles, remove=roles, title=text),
+                parameters=[ID_PARAM],
+            )
+        },
+        f"{company}/contacts": {
+            "get": _op(
+                "A company's contacts with their roles",
+                anything,
+                parameters=[ID_PARAM, query("activeOnly", "boolean")],
+            )
+        },
+        "/api/v1/Companies/transfer": {
+            "post": _op(
+                "Move account ownership from one resource to another (or dryRun)",
+                anything,
+                body(
+                    fromResourceID=integer,
+                    toResourceID=integer,
+                    filter={"type": "array", "items": anything},
+                    opportunities=boolean,
+                    dryRun=boolean,
+                ),
+            )
+        },
+        f"{company}/tree": {
+            "get": _op(
+                "Ancestors and descendants", anything, parameters=[ID_PARAM, query("maxDepth")]
+            )
+        },
+        f"{company}/descendants": {
+            "get": _op(
+                "Every company below this one",
+                anything,
+                parameters=[ID_PARAM, query("maxDepth")],
+            )
+        },
+        f"{company}/rollup": {
+            "get": _op("Roll-up over the subtree", anything, parameters=[ID_PARAM])
+        },
+        "/api/v1/audit": {
+            "get": _op(
+                "Data-quality findings",
+                anything,
+                parameters=[query("rules", "string"), query("duplicates", "boolean")],
+            )
+        },
+        "/api/v1/reports/{report}": {
+            "get": _op(
+                "Companies or pipeline report",
+                anything,
+                parameters=[
+                    {"name": "report", "in": "path", "required": True, "schema": text},
+                    query("by", "string"),
+                    query("rollup"),
+                ],
+            )
+        },
     }

@@ -33,6 +33,7 @@ STATUS = {
     errors.ServerError: 500,
 }
 AUTOTASK_AS_500 = (
+    errors.ThreadLimitError,  # Autotask's thread-threshold answer is not a 429 (reference §8)
     errors.ValidationError,
     errors.ConflictError,
     errors.NotFoundError,

@@ -13,7 +13,13 @@ from mspcrm.domain.udfs import UdfDefinition
 ACCESS_NONE, ACCESS_ALL = 0, 1
 
 
-def entity_info(entity: Entity, *, can_write: bool, can_read: bool = True) -> dict[str, Any]:
+def entity_info(
+    entity: Entity, *, can_write: bool = True, can_read: bool = True, rights: str | None = None
+) -> dict[str, Any]:
+    """``rights``: the caller's letters for this entity (``c``, ``r``, ``u``, ``d``) from its
+    security level; without it, ``can_write`` / ``can_read`` decide."""
+    if rights is None:
+        rights = ("r" if can_read else "") + ("cud" if can_write else "")
     create = entity.can_create and entity.api_writable
     update = entity.can_update and entity.api_writable
     delete = entity.can_delete and entity.api_writable
@@ -27,10 +33,10 @@ def entity_info(entity: Entity, *, can_write: bool, can_read: bool = True) -> di
         "canDelete": delete,
         "canQuery": entity.can_query,
         "canUpdate": update,
-        "userAccessForCreate": access(create and can_write),
-        "userAccessForDelete": access(delete and can_write),
-        "userAccessForQuery": access(entity.can_query and can_read),
-        "userAccessForUpdate": access(update and can_write),
+        "userAccessForCreate": access(create and "c" in rights),
+        "userAccessForDelete": access(delete and "d" in rights),
+        "userAccessForQuery": access(entity.can_query and "r" in rights),
+        "userAccessForUpdate": access(update and "u" in rights),
         "hasUserDefinedFields": entity.has_udfs,
         "supportsWebhookCallouts": entity.supports_webhooks,
     }

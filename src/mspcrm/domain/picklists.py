@@ -149,6 +149,17 @@ DEFAULT_PICKLISTS: dict[str, tuple[PicklistValue, ...]] = {
         system=False,
     ),
     "CompanyNote.noteType": _values("Internal", "Client Visible", default=1),
+    "ContactRole.role": _values(
+        "Authorizes work",
+        "Technical contact",
+        "Billing contact",
+        "Primary decision maker",
+        "Executive sponsor",
+        "Security contact",
+        "After-hours contact",
+        "Escalation contact",
+        default=None,
+    ),
     "Resource.licenseType": _values("Full", "Limited", "API User", default=None),
     "Resource.userType": _values("Staff", "API User (system)"),
 }

@@ -1,20 +1,77 @@
-"""Records as Autotask clients see them: camelCase in declaration order, UDFs last."""
+"""Records as Autotask clients see them: camelCase in declaration order, UDFs last.
+
+This is the hot loop of every read (a 500-row page of companies is ~35,000 field
+values), so each field's conversion is resolved once per entity: the value a null
+becomes, and a converter only for the kinds that change a value (booleans, flags,
+datetimes). ``Field.to_wire`` stays the definition; ``test_wire`` checks both agree.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from mspcrm.domain.entity import Entity
+from mspcrm.domain.fields import DateTime, Field, Kind, format_datetime
 from mspcrm.domain.udfs import UdfDefinition
 
 UDFS = "userDefinedFields"
+Writer = tuple[str, Any, Callable[[Any], Any] | None]  # name, null value, converter
+
+
+def datetime_to_wire(moment: datetime) -> str:
+    """``format_datetime`` without strftime (3x faster) for the usual naive, 4-digit-year case."""
+    if moment.tzinfo is not None or moment.year < 1000:
+        return format_datetime(moment)
+    text = moment.isoformat(timespec="seconds")
+    millis = moment.microsecond // 1000
+    if millis:
+        text += f".{millis:03d}".rstrip("0")
+    return text + "Z"
+
+
+def _converter(kind: Kind) -> Callable[[Any], Any] | None:
+    if isinstance(kind, DateTime):
+        return datetime_to_wire
+    if type(kind).to_wire is Kind.to_wire:
+        return None  # the stored value is the wire value
+    return kind.to_wire
+
+
+def _writer(f: Field) -> Writer:
+    return (f.name, f.to_wire(None), _converter(f.kind))
 
 
 @lru_cache(maxsize=64)
-def _writers(entity: Entity) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
-    return tuple((f.name, f.to_wire) for f in entity.fields)
+def _writers(entity: Entity) -> tuple[Writer, ...]:
+    return tuple(_writer(f) for f in entity.fields)
+
+
+def _value_source(index: int, writer: Writer) -> str:
+    name, null, convert = writer
+    if convert is None and null is None:
+        return f"get({name!r})"
+    if convert is None:
+        return f"(v if (v := get({name!r})) is not None else {null!r})"
+    return f"(convert[{index}](v) if (v := get({name!r})) is not None else {null!r})"
+
+
+@lru_cache(maxsize=64)
+def _all_fields(entity: Entity) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """The whole-record conversion as one generated dict display (2-3x the loop's speed).
+
+    Generated from the declaration only (field names are identifiers, nulls are
+    ``None``/``False``/``0``/``""``), never from input.
+    """
+    writers = _writers(entity)
+    items = ", ".join(f"{w[0]!r}: {_value_source(i, w)}" for i, w in enumerate(writers))
+    source = f"def build(record):\n    get = record.get\n    return {{{items}}}\n"
+    namespace: dict[str, Any] = {"convert": [w[2] for w in writers]}
+    exec(compile(source, f"<wire {entity.name}>", "exec"), namespace)
+    built: Callable[[Mapping[str, Any]], dict[str, Any]] = namespace["build"]
+    return built
 
 
 def record_to_wire(
@@ -24,14 +81,25 @@ def record_to_wire(
     include: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """One stored record as a wire object; ``include`` limits the fields (id always kept)."""
-    out: dict[str, Any] = {}
-    for name, to_wire in _writers(entity):
-        if include is None or name in include or name == "id":
-            out[name] = to_wire(record.get(name))
-    stored = record.get(UDFS) or {}
+    get = record.get
+    if include is None:
+        out = _all_fields(entity)(record)
+        stored = get(UDFS) or {}
+        out[UDFS] = [{"name": d.name, "value": d.to_wire(stored.get(d.name))} for d in udfs]
+        return out
+    out = {}
+    for name, null, convert in _writers(entity):
+        if name not in include and name != "id":
+            continue
+        value = get(name)
+        if value is None:
+            out[name] = null
+        elif convert is None:
+            out[name] = value
+        else:
+            out[name] = convert(value)
+    stored = get(UDFS) or {}
     out[UDFS] = [
-        {"name": d.name, "value": d.to_wire(stored.get(d.name))}
-        for d in udfs
-        if include is None or d.name in include
+        {"name": d.name, "value": d.to_wire(stored.get(d.name))} for d in udfs if d.name in include
     ]
     return out

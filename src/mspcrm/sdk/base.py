@@ -62,6 +62,11 @@ class BaseClient:
         self._root: str | None = wire.api_root(base_url)
         self._descriptions: dict[str, EntityDescription] = {}
 
+    def set_context(self, text: str) -> None:
+        """Say on whose behalf this client acts (``X-Mspcrm-Context``, at most 100 characters):
+        mspcrm keeps it in the history of every write; other servers ignore it."""
+        self._auth["X-Mspcrm-Context"] = text.strip()[:100]
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Self:
         """A client from ``MSPCRM_URL`` (optional: discover the zone), ``MSPCRM_USERNAME``,

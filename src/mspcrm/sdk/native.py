@@ -6,8 +6,12 @@ Only mspcrm servers have it; against a real Autotask tenant these calls raise
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
+from mspcrm.sdk import responses
 from mspcrm.sdk.wire import API_SEGMENT, Call
 
 if TYPE_CHECKING:
@@ -74,3 +78,161 @@ class NativeClient:
 
     def history(self, entity: str, record_id: int) -> Any:
         return self._get(f"{entity}/{record_id}/history")
+
+    # ---- import and export (CSV in, the import format out) ---------------------------------
+    def _raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> httpx.Request:
+        headers = dict(self._client._auth)
+        if content is not None:
+            headers["Content-Type"] = "text/csv; charset=utf-8"
+        http = self._client._http
+        return http.build_request(
+            method, self._url(path), params=params, content=content, headers=headers
+        )
+
+    def import_csv(
+        self,
+        entity: str,
+        data: bytes | str | Path,
+        *,
+        dry_run: bool = False,
+        update_existing: bool = True,
+        batch_size: int | None = None,
+        resume: int | None = None,
+    ) -> Any:
+        """Import a CSV file (a ``Path``, or its content as text or bytes) into ``companies``,
+        ``contacts``, ``locations`` or ``opportunities``: the counts, the job id, and the
+        per-row report (every row for a dry run, the rejected rows otherwise)."""
+        params = {"dryRun": str(dry_run).lower(), "updateExisting": str(update_existing).lower()}
+        if batch_size is not None:
+            params["batchSize"] = str(batch_size)
+        if resume is not None:
+            params["resume"] = str(resume)
+        path = f"imports/{entity}"
+        if isinstance(data, Path):
+            params["fileName"] = data.name
+            with data.open("rb") as stream:  # streamed, not read into memory
+                chunks = iter(lambda: stream.read(1 << 16), b"")
+                return self._send_raw(self._raw("POST", path, content=chunks, params=params))
+        content = data.encode("utf-8") if isinstance(data, str) else data
+        return self._send_raw(self._raw("POST", path, content=content, params=params))
+
+    def _send_raw(self, request: httpx.Request) -> Any:
+        return responses.decode(self._client._http.send(request))
+
+    def import_job(self, job_id: int) -> Any:
+        """An import job: its status, last committed row and counts."""
+        return self._get(f"imports/jobs/{job_id}")
+
+    def export(self, entity: str, *, format: str = "csv") -> str:
+        """The whole export as text (CSV or JSON) in the import format."""
+        request = self._raw("GET", f"exports/{entity}", params={"format": format})
+        response = self._client._http.send(request)
+        if response.status_code >= 400:
+            raise responses.error_for(response)
+        return response.text
+
+    def export_to(self, entity: str, path: Path, *, format: str = "csv") -> int:
+        """Stream the export into ``path``; returns the bytes written."""
+        request = self._raw("GET", f"exports/{entity}", params={"format": format})
+        response = self._client._http.send(request, stream=True)
+        try:
+            if response.status_code >= 400:
+                response.read()
+                raise responses.error_for(response)
+            written = 0
+            with path.open("wb") as out:
+                for chunk in response.iter_bytes():
+                    written += out.write(chunk)
+            return written
+        finally:
+            response.close()
+
+    # ---- MSP workflows (docs/workflows.md) ------------------------------------------------
+    def _get_params(self, path: str, params: dict[str, Any]) -> Any:
+        kept = {
+            k: str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in params.items()
+            if v is not None
+        }
+        return self._client.send(Call("GET", self._url(path), params=kept))
+
+    def onboard(
+        self, document: dict[str, Any], *, dry_run: bool = False, fingerprint: str | None = None
+    ) -> Any:
+        """Onboard a client in one transaction (or plan it with ``dry_run``)."""
+        body: dict[str, Any] = {"document": document, "dryRun": dry_run}
+        if fingerprint:
+            body["fingerprint"] = fingerprint
+        return self._post("onboarding", body)
+
+    def onboarding_template(self) -> str:
+        return str(self._get("onboarding/template")["template"])
+
+    def contact_deactivate(
+        self, contact_id: int, *, successor_id: int | None = None, force: bool = False
+    ) -> Any:
+        body = {"successorID": successor_id, "force": force}
+        return self._post(f"Contacts/{contact_id}/deactivate", body)
+
+    def contact_move(self, contact_id: int, company_id: int) -> Any:
+        return self._post(f"Contacts/{contact_id}/move", {"companyID": company_id})
+
+    def contact_roles(
+        self,
+        contact_id: int,
+        *,
+        add: list[Any] | None = None,
+        remove: list[Any] | None = None,
+        title: str | None = None,
+    ) -> Any:
+        """Add and remove roles (labels or values) and set the title, in one transaction."""
+        body: dict[str, Any] = {"add": add or [], "remove": remove or []}
+        if title is not None:
+            body["title"] = title
+        return self._post(f"Contacts/{contact_id}/roles", body)
+
+    def company_contacts(self, company_id: int, *, active_only: bool = False) -> Any:
+        return self._get_params(f"Companies/{company_id}/contacts", {"activeOnly": active_only})
+
+    def transfer(
+        self,
+        from_resource_id: int,
+        to_resource_id: int,
+        *,
+        filter: list[Any] | None = None,
+        opportunities: bool = False,
+        dry_run: bool = False,
+    ) -> Any:
+        """Move account ownership in bulk (Autotask's account transfer)."""
+        body = {
+            "fromResourceID": from_resource_id,
+            "toResourceID": to_resource_id,
+            "filter": filter or [],
+            "opportunities": opportunities,
+            "dryRun": dry_run,
+        }
+        return self._post("Companies/transfer", body)
+
+    def company_tree(self, company_id: int, *, max_depth: int | None = None) -> Any:
+        return self._get_params(f"Companies/{company_id}/tree", {"maxDepth": max_depth})
+
+    def company_descendants(self, company_id: int, *, max_depth: int | None = None) -> Any:
+        return self._get_params(f"Companies/{company_id}/descendants", {"maxDepth": max_depth})
+
+    def company_rollup(self, company_id: int) -> Any:
+        return self._get(f"Companies/{company_id}/rollup")
+
+    def audit(self, *, rules: list[str] | None = None, duplicates: bool = True) -> Any:
+        """Data-quality findings: {"findings": [...], "counts": {...}, "total": N}."""
+        return self._get_params("audit", {"rules": ",".join(rules or []), "duplicates": duplicates})
+
+    def report(self, name: str, by: str, *, rollup: int | None = None) -> Any:
+        """``report("companies", "type")`` or ``report("pipeline", "stage", rollup=ID)``."""
+        return self._get_params(f"reports/{name}", {"by": by, "rollup": rollup})

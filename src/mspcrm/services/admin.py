@@ -13,7 +13,7 @@ from mspcrm.errors import NotFoundError, ValidationError
 from mspcrm.services import auth
 from mspcrm.services.context import SYSTEM
 from mspcrm.services.records import RecordService
-from mspcrm.store import catalog, credentials, repository
+from mspcrm.store import catalog, credentials, repository, security
 from mspcrm.store.database import Database
 
 SECURITY_LEVELS = ("full", "read-only")
@@ -47,9 +47,7 @@ class AdminService:
         secret: str | None = None,
     ) -> tuple[int, ApiUser | None]:
         """A new resource; with ``api_user``, also its API credentials (secret shown once)."""
-        if security_level not in SECURITY_LEVELS:
-            levels = ", ".join(SECURITY_LEVELS)
-            raise ValidationError(f"Invalid security level {security_level!r}: use one of {levels}")
+        self._check_level(security_level)
         body: dict[str, Any] = {
             "firstName": first_name,
             "lastName": last_name,
@@ -78,6 +76,19 @@ class AdminService:
                 auth.hash_secret(user.secret),
             )
             return resource_id, user
+
+    def _check_level(self, name: str) -> None:
+        """A built-in level or one defined with ``mspcrm security-levels add``."""
+        if name in SECURITY_LEVELS:
+            return
+        with self.db.read() as conn:
+            if security.find_level(conn, name) is not None:
+                return
+        levels = ", ".join(SECURITY_LEVELS)
+        raise ValidationError(
+            f"Invalid security level {name!r}: use {levels} or a level defined with "
+            "`mspcrm security-levels add`"
+        )
 
     def picklists(self, key: str | None = None) -> dict[str, list[PicklistValue]]:
         with self.db.read() as conn:

@@ -18,6 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from mspcrm.domain.entities import RESOURCE
 from mspcrm.errors import AuthenticationError, PermissionDeniedError
 from mspcrm.services.context import Actor
+from mspcrm.services.limits import LoginLimiter
+from mspcrm.services.permissions import Permissions
 from mspcrm.store import credentials, repository
 from mspcrm.store.database import Database
 
@@ -49,9 +51,18 @@ class Principal:
 class Authenticator:
     """Checks the three Autotask headers and returns who is calling."""
 
-    def __init__(self, db: Database, cache_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        cache_seconds: float = 60.0,
+        *,
+        permissions: Permissions | None = None,
+        logins: LoginLimiter | None = None,
+    ) -> None:
         self.db = db
         self.cache_seconds = cache_seconds
+        self.permissions = permissions
+        self.logins = logins
         self._cache: dict[tuple[str, str], tuple[Principal, float]] = {}
         self._lock = threading.Lock()
 
@@ -59,7 +70,9 @@ class Authenticator:
         digest = hashlib.sha256(f"{secret}\x00{code}".encode()).hexdigest()
         return username.strip().lower(), digest
 
-    def principal(self, username: str, secret: str, integration_code: str) -> Principal:
+    def principal(
+        self, username: str, secret: str, integration_code: str, client: str = ""
+    ) -> Principal:
         if not (username and secret and integration_code):
             raise AuthenticationError(
                 "Missing credentials: send the ApiIntegrationCode, UserName and Secret headers",
@@ -71,11 +84,27 @@ class Authenticator:
             hit = self._cache.get(key)
         if hit is not None and hit[1] > now:
             return hit[0]
-        found = self._verify(username, secret, integration_code)
+        found = self._limited_verify(username, secret, integration_code, client)
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
             self._cache[key] = (found, now + self.cache_seconds)
+        return found
+
+    def _limited_verify(
+        self, username: str, secret: str, integration_code: str, client: str
+    ) -> Principal:
+        """Verify, refusing early once a username or address has failed too often."""
+        if self.logins is None:
+            return self._verify(username, secret, integration_code)
+        keys = self.logins.keys(username, client)
+        self.logins.check(keys)
+        try:
+            found = self._verify(username, secret, integration_code)
+        except AuthenticationError:
+            self.logins.failed(keys)
+            raise
+        self.logins.succeeded(keys)
         return found
 
     def _verify(self, username: str, secret: str, integration_code: str) -> Principal:
@@ -106,9 +135,14 @@ class Authenticator:
             return credentials.find(conn, username) is not None
 
     def actor(
-        self, username: str, secret: str, integration_code: str, impersonate: str | None = None
+        self,
+        username: str,
+        secret: str,
+        integration_code: str,
+        impersonate: str | None = None,
+        client: str = "",
     ) -> Actor:
-        principal = self.principal(username, secret, integration_code)
+        principal = self.principal(username, secret, integration_code, client)
         target = principal.resource_id
         if impersonate not in (None, ""):
             target = self._impersonation_target(principal, str(impersonate))
@@ -126,7 +160,7 @@ class Authenticator:
             raise AuthenticationError(
                 f"ImpersonationResourceId {raw!r} is not a resource id", reason="bad_secret"
             ) from None
-        if principal.security_level not in IMPERSONATING_LEVELS:
+        if not self._may_impersonate(principal.security_level):
             raise PermissionDeniedError(
                 "The logged in Resource does not have the adequate permissions to impersonate"
             )
@@ -137,3 +171,8 @@ class Authenticator:
                 f"ImpersonationResourceId {target} is not an active resource"
             )
         return target
+
+    def _may_impersonate(self, level: str) -> bool:
+        if self.permissions is None:
+            return level in IMPERSONATING_LEVELS
+        return self.permissions.level(level).can_impersonate

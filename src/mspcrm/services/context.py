@@ -15,6 +15,7 @@ class Actor:
     channel: str = "system"
     api_user_id: int | None = None
     security_level: str = "full"
+    context: str | None = None  # on whose behalf (an agent and its human), kept in history
 
     @property
     def impersonating(self) -> bool:

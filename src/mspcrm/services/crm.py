@@ -11,9 +11,12 @@ from mspcrm.services import rules  # noqa: F401  (registers the business rules)
 from mspcrm.services.admin import AdminService
 from mspcrm.services.auth import Authenticator
 from mspcrm.services.duplicates import DuplicateService
+from mspcrm.services.limits import LoginLimiter, RequestLimiter
 from mspcrm.services.merge import MergeService
+from mspcrm.services.permissions import Permissions
 from mspcrm.services.records import RecordService
 from mspcrm.store.database import Database
+from mspcrm.store.limits import install_query_timeout
 from mspcrm.store.migrate import upgrade
 
 
@@ -27,9 +30,12 @@ class Services:
     admin: AdminService
     merges: MergeService
     duplicates: DuplicateService
+    permissions: Permissions
+    limits: RequestLimiter
 
     def close(self) -> None:
         self.db.dispose()
+        self.limits.db.dispose()
 
 
 def build_services(settings: Settings, *, migrate: bool = True) -> Services:
@@ -43,13 +49,34 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     duplicates = DuplicateService(db, registry)
     if migrate:
         duplicates.ensure_indexed()
+    install_query_timeout(db, settings.query_timeout_seconds)
+    permissions = Permissions(db, registry)
+    limits_db = db  # SQLite: own connections without fsync, counters need not survive power loss
+    if db.dialect == "sqlite":
+        limits_db = Database(settings.database_url, sqlite_sync="NORMAL")
     return Services(
         settings=settings,
         db=db,
         registry=registry,
         records=records,
-        auth=Authenticator(db, settings.credential_cache_seconds),
+        auth=Authenticator(
+            db,
+            settings.credential_cache_seconds,
+            permissions=permissions,
+            logins=LoginLimiter(
+                limits_db,
+                limit=settings.login_failure_limit,
+                window=settings.login_failure_window_seconds,
+            ),
+        ),
         admin=AdminService(db, registry, records),
         merges=MergeService(db, registry),
         duplicates=duplicates,
+        permissions=permissions,
+        limits=RequestLimiter(
+            limits_db,
+            per_hour=settings.requests_per_hour,
+            threads=settings.thread_limit,
+            lease_seconds=settings.thread_lease_seconds,
+        ),
     )

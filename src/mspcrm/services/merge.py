@@ -245,7 +245,7 @@ class MergeService:
                 resource_id=actor.resource_id,
                 api_user_id=actor.api_user_id,
                 channel=actor.channel,
-                context=context,
+                context=f"{context}; {actor.context}" if actor.context else context,
             )
 
     def _check_unchanged(self, conn: Connection, changes: list[Change], merge_id: int) -> None:

@@ -235,19 +235,28 @@ class RecordService:
         self, entity: Entity, record_id: int, actor: Actor, *, parent_id: int | None = None
     ) -> int:
         with self.db.write() as conn:
-            current = repository.get(conn, entity, record_id)
-            if current is None:
-                raise NotFoundError(
-                    f"{entity.name} not found: no {entity.name} with id {record_id}"
-                )
-            self._check_parent_match(entity, current, parent_id)
-            ctx = hooks.WriteContext(conn, self, entity, "delete", actor, record_id, {}, current)
-            hooks.run("before_write", ctx)
-            repository.delete(conn, entity, record_id)
-            gone = dict.fromkeys((f.name for f in entity.fields), None)
-            self._history(conn, entity, record_id, "delete", actor, current, gone, {})
-            hooks.run("after_write", ctx)
-            return record_id
+            return self.delete_in(conn, entity, record_id, actor, parent_id=parent_id)
+
+    def delete_in(
+        self,
+        conn: Connection,
+        entity: Entity,
+        record_id: int,
+        actor: Actor,
+        *,
+        parent_id: int | None = None,
+    ) -> int:
+        current = repository.get(conn, entity, record_id)
+        if current is None:
+            raise NotFoundError(f"{entity.name} not found: no {entity.name} with id {record_id}")
+        self._check_parent_match(entity, current, parent_id)
+        ctx = hooks.WriteContext(conn, self, entity, "delete", actor, record_id, {}, current)
+        hooks.run("before_write", ctx)
+        repository.delete(conn, entity, record_id)
+        gone = dict.fromkeys((f.name for f in entity.fields), None)
+        self._history(conn, entity, record_id, "delete", actor, current, gone, {})
+        hooks.run("after_write", ctx)
+        return record_id
 
     # ---- the steps ----------------------------------------------------------------------
     def _read(self, conn: Connection, entity: Entity, body: Any) -> WriteBody:
@@ -368,6 +377,7 @@ class RecordService:
             resource_id=actor.resource_id,
             api_user_id=actor.api_user_id,
             channel=actor.channel,
+            context=actor.context,
         )
 
     def record_history(self, entity: Entity, record_id: int) -> list[dict[str, Any]]:

@@ -36,6 +36,14 @@ def _columns(entity: Entity) -> tuple[tuple[str, ...], tuple[sa.ColumnElement[An
     return tuple(names), tuple(columns)
 
 
+@lru_cache(maxsize=64)
+def _get_statement(entity: Entity) -> sa.Select[Any]:
+    """``get``'s statement, built once per entity (SQLAlchemy then reuses its compiled form)."""
+    _, columns = _columns(entity)
+    table = entity_table(entity)
+    return sa.select(*columns).where(table.c.id == sa.bindparam("record_id"))
+
+
 def _record(names: Sequence[str], row: Sequence[Any]) -> Record:
     record = dict(zip(names, row, strict=True))
     if UDFS in record and record[UDFS] is None:
@@ -84,9 +92,8 @@ def delete(conn: Connection, entity: Entity, record_id: int) -> None:
 
 
 def get(conn: Connection, entity: Entity, record_id: int) -> Record | None:
-    names, columns = _columns(entity)
-    table = entity_table(entity)
-    row = conn.execute(sa.select(*columns).where(table.c.id == record_id)).first()
+    names, _ = _columns(entity)
+    row = conn.execute(_get_statement(entity), {"record_id": record_id}).first()
     return None if row is None else _record(names, row)
 
 

@@ -189,3 +189,77 @@ match_keys = sa.Table(
     sa.Column("record_id", sa.BigInteger(), primary_key=True, autoincrement=False),
     sa.Index("ix_match_keys_record", "entity", "record_id"),
 )
+
+import_jobs = sa.Table(
+    "import_jobs",
+    metadata,
+    sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    sa.Column("entity", sa.String(50), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("file_name", sa.String(500), nullable=False, default=""),
+    sa.Column("update_existing", sa.Boolean(), nullable=False, default=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("last_row", sa.BigInteger(), nullable=False, default=0),
+    sa.Column("created", sa.BigInteger(), nullable=False, default=0),
+    sa.Column("updated", sa.BigInteger(), nullable=False, default=0),
+    sa.Column("unchanged", sa.BigInteger(), nullable=False, default=0),
+    sa.Column("skipped", sa.BigInteger(), nullable=False, default=0),
+    sa.Column("errors", sa.BigInteger(), nullable=False, default=0),
+    sa.Column("started_at", sa.DateTime(), nullable=False),
+    sa.Column("updated_at", sa.DateTime(), nullable=False),
+    sa.Column("finished_at", sa.DateTime(), nullable=True),
+    sa.Column("resource_id", sa.BigInteger(), nullable=True),
+    sa.Index("ix_import_jobs_fingerprint", "entity", "fingerprint"),
+)
+
+# ---- security levels, request limits, failed sign-ins (shared by every server process) ----
+security_levels = sa.Table(
+    "security_levels",
+    metadata,
+    sa.Column("name", sa.String(50), primary_key=True),
+    sa.Column("rights", JSON_TYPE, nullable=False),  # entity name (or "*") -> "crud" letters
+    sa.Column("can_impersonate", sa.Boolean(), nullable=False),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+)
+
+request_counts = sa.Table(
+    "request_counts",
+    metadata,
+    sa.Column("minute", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("count", sa.BigInteger(), nullable=False),
+)
+
+request_slots = sa.Table(
+    "request_slots",
+    metadata,
+    sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    sa.Column("scope", sa.String(200), nullable=False),
+    sa.Column("expires_at", sa.Double(), nullable=False),
+    sa.Index("ix_request_slots_scope", "scope", "expires_at"),
+)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(80), nullable=False),
+    sa.Column("at", sa.Double(), nullable=False),
+    sa.Index("ix_login_failures_key", "key", "at"),
+)
+
+agent_writes = sa.Table(
+    "agent_writes",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("tool", sa.String(60), nullable=False),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("agent", sa.String(100), nullable=False),
+    sa.Column("on_behalf_of", sa.String(200), nullable=True),
+    sa.Column("entity", sa.String(50), nullable=True),
+    sa.Column("record_id", sa.BigInteger(), nullable=True),
+    sa.Column("result", sa.JSON(), nullable=True),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+    sa.Column("finished_at", sa.DateTime(), nullable=True),
+    sa.Index("ix_agent_writes_record", "entity", "record_id"),
+)

@@ -26,7 +26,11 @@ def resources() -> None:
 @click.option("--api-user", is_flag=True, help="Also create API credentials for this resource.")
 @click.option("--integration-code", default=None, help="Default: a new random code.")
 @click.option("--secret", default=None, help="Default: a new random secret (printed once).")
-@click.option("--security-level", type=click.Choice(["full", "read-only"]), default="full")
+@click.option(
+    "--security-level",
+    default="full",
+    help="full, read-only, or a level from `mspcrm security-levels add`.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @database_option
 def resources_create(

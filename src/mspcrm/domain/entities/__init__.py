@@ -1,6 +1,7 @@
 """Every entity mspcrm serves, declared once as data."""
 
 from mspcrm.domain.entities.companies import COMPANY
+from mspcrm.domain.entities.contact_roles import CONTACT_ROLE
 from mspcrm.domain.entities.contacts import CONTACT
 from mspcrm.domain.entities.contracts import CONTRACT
 from mspcrm.domain.entities.countries import COUNTRY
@@ -17,6 +18,7 @@ ENTITIES = (
     OPPORTUNITY,
     CONTRACT,
     COMPANY_NOTE,
+    CONTACT_ROLE,
     RESOURCE,
     COUNTRY,
 )
@@ -32,6 +34,7 @@ __all__ = [
     "COMPANY_LOCATION",
     "COMPANY_NOTE",
     "CONTACT",
+    "CONTACT_ROLE",
     "CONTRACT",
     "COUNTRY",
     "ENTITIES",
