@@ -28,7 +28,11 @@ from mspcrm.errors import NotFoundError, ValidationError
 from mspcrm.sdk.metadata import EntityDescription, FieldInfo
 from mspcrm.targets import Target
 
-FRIENDLY = {"CompanyLocations": "locations", "CompanyNotes": "notes"}
+FRIENDLY = {
+    "CompanyLocations": "locations",
+    "CompanyNotes": "notes",
+    "ContactRoles": "contact-roles",
+}
 
 
 def command_name(entity: Entity) -> str:
@@ -232,13 +236,12 @@ def _update(entity: Entity) -> click.Command:
 
 def register(cli: click.Group) -> None:
     for entity in build_registry():
-        group = entity_group(
-            cli, command_name(entity), f"{entity.path}: search, get, describe, create, update."
-        )
-        commands = [_get(entity), _search(entity), _describe(entity)]
+        commands = [_search(entity), _get(entity), _describe(entity)]
         if entity.api_writable and entity.can_create:
             commands.append(_create(entity))
         if entity.api_writable and entity.can_update:
             commands.append(_update(entity))
+        verbs = ", ".join(c.name or "" for c in commands)
+        group = entity_group(cli, command_name(entity), f"{entity.path}: {verbs}.")
         for command in commands:
             group.add_command(command)
