@@ -274,6 +274,7 @@ def test_system_fields_maintained(client: TestClient) -> None:
     client.patch(f"{BASE}/Companies", json={"id": company_id, "phone": "1"})
     after = get(client, "Companies", company_id)
     assert after["createDate"] == before["createDate"]
+
     def moment(text: str) -> datetime:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
 

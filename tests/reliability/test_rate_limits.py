@@ -173,3 +173,16 @@ def test_cost_of_limits_per_request(make_app: Any, record_property: Any) -> None
         f"{with_limits * 1000:.2f} ms with (+{extra_ms:.2f} ms, x{with_limits / without:.2f})"
     )
     assert with_limits < without * 20  # a sanity bound only
+
+
+def test_a_clock_behind_the_newest_minute_counts_without_a_duplicate_row(make_app: Any) -> None:
+    """Two servers whose clocks differ a little: the slower one's minute already has a row,
+    and a newer minute exists too. It must add to its row, not insert it again (a 500)."""
+    app: App = make_app()
+    clock = clocked(app)
+    assert served(app.client.get(f"{BASE}/Companies/0"))
+    clock.advance(60)
+    assert served(app.client.get(f"{BASE}/Companies/0"))
+    clock.advance(-60)
+    assert served(app.client.get(f"{BASE}/Companies/0"))
+    assert app.services.limits.count() == 3

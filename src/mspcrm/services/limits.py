@@ -68,10 +68,10 @@ class RequestLimiter:
 
     def admit(self, scope: str) -> Admission:
         """Count one request and take a slot for ``scope``, or refuse with the wait."""
-        now = self.clock()
-        minute = int(now // MINUTE)
         with self.db.write() as conn:
             self._transaction_setup(conn)
+            now = self.clock()  # read once the write lock is held: no stale minute
+            minute = int(now // MINUTE)
             buckets, live = store.snapshot(conn, minute - 59, scope, now)
             total = sum(count for _, count in buckets)
             if self.per_hour > 0 and total >= self.per_hour:
@@ -81,7 +81,7 @@ class RequestLimiter:
                     retry_after=self._wait(buckets, total, now),
                 )
             slot = self._take_slot(conn, scope, now, live)
-            current = bool(buckets) and buckets[-1][0] == minute
+            current = any(bucket == minute for bucket, _ in buckets)
             if not current:  # once a minute: drop what left the window and expired leases
                 store.forget_minutes_before(conn, minute - 59)
                 store.forget_expired_slots(conn, now)

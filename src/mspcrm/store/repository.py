@@ -120,15 +120,22 @@ def select_page(
     after_id: int | None = None,
     before_id: int | None = None,
 ) -> list[Record]:
-    """Up to ``limit`` records matching ``node`` in id order, keyset-paged."""
+    """Up to ``limit`` records matching ``node`` in id order, keyset-paged.
+
+    The keyset bounds come first in the WHERE clause: SQLite uses the first range
+    constraint on the rowid it meets, and clients commonly filter ``id gte 0`` as
+    "everything", which would otherwise make page 2,000 scan from id 0.
+    """
     names, columns = _columns(entity)
     table = entity_table(entity)
-    condition = where_clause(conn, entity, node)
-    statement = sa.select(*columns).where(condition)
+    statement = sa.select(*columns)
     if after_id is not None:
         statement = statement.where(table.c.id > after_id)
     if before_id is not None:
-        inner = statement.where(table.c.id < before_id).order_by(table.c.id.desc()).limit(limit)
+        statement = statement.where(table.c.id < before_id)
+    statement = statement.where(where_clause(conn, entity, node))
+    if before_id is not None:
+        inner = statement.order_by(table.c.id.desc()).limit(limit)
         rows = list(conn.execute(inner))[::-1]
     else:
         rows = list(conn.execute(statement.order_by(table.c.id).limit(limit)))
