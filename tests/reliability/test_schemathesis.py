@@ -1,6 +1,6 @@
 """Schemathesis against GET /api/v1/openapi.json (the Autotask surface and the native API),
 through the in-process ASGI app, on SQLite and PostgreSQL: every operation, N generated
-requests each (``MSPCRM_SCHEMATHESIS_EXAMPLES``; default 30, 150 with MSPCRM_TEST_SIZE=large;
+requests each (``MSPCRM_SCHEMATHESIS_EXAMPLES``; default 100, 300 with MSPCRM_TEST_SIZE=large;
 100 per operation takes ~100 s per engine, see docs/reliability.md);
 no unhandled exception (a 500 with the generic message) and no response that breaks the
 documented schema (status code, content type, body schema)."""
@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 from mspcrm.api.responses import UNEXPECTED
 from tests.reliability.conftest import App, size
 
-EXAMPLES = int(os.environ.get("MSPCRM_SCHEMATHESIS_EXAMPLES", size(30, 150)))
+EXAMPLES = int(os.environ.get("MSPCRM_SCHEMATHESIS_EXAMPLES", size(100, 300)))
 CHECKS = [response_schema_conformance, status_code_conformance, content_type_conformance]
 
 

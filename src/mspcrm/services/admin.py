@@ -13,7 +13,7 @@ from mspcrm.errors import NotFoundError, ValidationError
 from mspcrm.services import auth
 from mspcrm.services.context import SYSTEM
 from mspcrm.services.records import RecordService
-from mspcrm.store import catalog, credentials, repository, security
+from mspcrm.store import catalog, credentials, security
 from mspcrm.store.database import Database
 
 SECURITY_LEVELS = ("full", "read-only")
@@ -59,7 +59,9 @@ class AdminService:
             body["userType"] = 2
         with self.db.write() as conn:
             resource_id = self.records.create_in(conn, RESOURCE, body, SYSTEM)
-            repository.update(conn, RESOURCE, resource_id, {"securityLevel": security_level})
+            self.records.related_update(
+                conn, RESOURCE, {"id": resource_id}, {"securityLevel": security_level}, SYSTEM
+            )
             if not api_user:
                 return resource_id, None
             user = ApiUser(

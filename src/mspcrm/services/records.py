@@ -32,6 +32,7 @@ from mspcrm.query.ast import Group, Query
 from mspcrm.query.parser import parse_query
 from mspcrm.services import hooks
 from mspcrm.services.context import Actor
+from mspcrm.services.duplicates import reindex_record
 from mspcrm.services.lookups import resolve_names
 from mspcrm.store import catalog, history, repository
 from mspcrm.store.database import Database
@@ -346,6 +347,51 @@ class RecordService:
                 values[f.name] = actor.resource_id
             elif created and f.maintained is Maintained.IMPERSONATOR and actor.impersonating:
                 values[f.name] = actor.api_user_id
+
+    # ---- writes a rule makes to other records ----------------------------------------------
+    def related_update(
+        self,
+        conn: Connection,
+        entity: Entity,
+        equals: dict[str, Any],
+        values: dict[str, Any],
+        actor: Actor,
+        *,
+        exclude_id: int | None = None,
+    ) -> list[int]:
+        """A rule's change to other records (no rules re-run), kept in their history."""
+        ids = repository.find_ids(conn, entity, equals, exclude_id=exclude_id, limit=1_000_000)
+        for record_id in ids:
+            current = repository.get(conn, entity, record_id)
+            stamped = dict(values)
+            self._stamp(entity, stamped, actor, created=False)
+            repository.update(conn, entity, record_id, stamped)
+            self._history(conn, entity, record_id, "update", actor, current, stamped, {})
+            reindex_record(conn, entity, record_id)
+        return ids
+
+    def related_insert(
+        self, conn: Connection, entity: Entity, values: dict[str, Any], actor: Actor
+    ) -> int:
+        """A record a rule creates (no rules re-run), kept in its history."""
+        stamped = dict(values)
+        self._stamp(entity, stamped, actor, created=True)
+        new_id = repository.insert(conn, entity, stamped, {})
+        self._history(conn, entity, new_id, "create", actor, None, stamped, {})
+        reindex_record(conn, entity, new_id)
+        return new_id
+
+    def related_delete(
+        self, conn: Connection, entity: Entity, equals: dict[str, Any], actor: Actor
+    ) -> list[int]:
+        """Records a rule deletes along with another, kept in their history."""
+        ids = repository.find_ids(conn, entity, equals, limit=1_000_000)
+        for record in repository.get_many(conn, entity, ids):
+            repository.delete(conn, entity, record["id"])
+            gone = dict.fromkeys((f.name for f in entity.fields), None)
+            self._history(conn, entity, record["id"], "delete", actor, record, gone, {})
+            reindex_record(conn, entity, record["id"])
+        return ids
 
     def _history(
         self,

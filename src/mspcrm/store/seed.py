@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from mspcrm.domain.entities import COMPANY, COMPANY_LOCATION, COUNTRY
 from mspcrm.domain.fields import utc_now
 from mspcrm.domain.picklists import DEFAULT_PICKLISTS
-from mspcrm.store import catalog, repository
+from mspcrm.store import catalog, history, repository
 from mspcrm.store.schema import entity_table
 
 ROOT_COMPANY_ID = 0
@@ -76,7 +76,22 @@ def seed_root_company(conn: Connection, name: str) -> None:
         "isActive": True,
         "isPrimary": True,
     }
-    repository.insert(conn, COMPANY_LOCATION, location)
+    location_id = repository.insert(conn, COMPANY_LOCATION, location)
+    for entity, record_id, written in (
+        (COMPANY, ROOT_COMPANY_ID, values),
+        (COMPANY_LOCATION, location_id, location),
+    ):
+        history.record(
+            conn,
+            entity=entity.name,
+            record_id=record_id,
+            op="create",
+            changes=history.diff(None, written),
+            resource_id=None,
+            api_user_id=None,
+            channel="system",
+            context="first start",
+        )
 
 
 def seed_reference_data(conn: Connection, *, root_company_name: str = "My MSP") -> None:

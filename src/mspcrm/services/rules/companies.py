@@ -79,7 +79,7 @@ def primary_location_from_address(ctx: WriteContext) -> None:
             "isPrimary": True,
         }
     )
-    repository.insert(ctx.conn, COMPANY_LOCATION, location)
+    ctx.service.related_insert(ctx.conn, COMPANY_LOCATION, location, ctx.actor)
 
 
 @rule("Company", "after_write", "update")
@@ -90,6 +90,10 @@ def address_follows_to_primary_location(ctx: WriteContext) -> None:
         if ctx.changed(source)
     }
     if changes:
-        repository.update_where(
-            ctx.conn, COMPANY_LOCATION, {"companyID": ctx.record_id, "isPrimary": True}, changes
+        ctx.service.related_update(
+            ctx.conn,
+            COMPANY_LOCATION,
+            {"companyID": ctx.record_id, "isPrimary": True},
+            changes,
+            ctx.actor,
         )

@@ -6,7 +6,6 @@ from mspcrm.domain.entities import CONTACT, CONTACT_ROLE
 from mspcrm.errors import ConflictError
 from mspcrm.services.hooks import WriteContext, rule
 from mspcrm.store import repository
-from mspcrm.store.bulk import delete_where
 
 
 @rule("ContactRole", "normalise", "create", "update")
@@ -40,15 +39,16 @@ def one_row_per_contact_and_role(ctx: WriteContext) -> None:
 @rule("Contact", "after_write", "update")
 def roles_follow_the_contact(ctx: WriteContext) -> None:
     if ctx.changed("companyID"):
-        repository.update_where(
+        ctx.service.related_update(
             ctx.conn,
             CONTACT_ROLE,
             {"contactID": ctx.record_id},
             {"companyID": ctx.values["companyID"]},
+            ctx.actor,
         )
 
 
 @rule("Contact", "before_write", "delete")
 def roles_go_with_the_contact(ctx: WriteContext) -> None:
     assert ctx.record_id is not None
-    delete_where(ctx.conn, CONTACT_ROLE, {"contactID": ctx.record_id})
+    ctx.service.related_delete(ctx.conn, CONTACT_ROLE, {"contactID": ctx.record_id}, ctx.actor)

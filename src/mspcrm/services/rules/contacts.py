@@ -57,10 +57,11 @@ def location_of_same_company(ctx: WriteContext) -> None:
 def one_primary_contact(ctx: WriteContext) -> None:
     if ctx.values.get("primaryContact") is not True:
         return
-    repository.update_where(
+    ctx.service.related_update(
         ctx.conn,
         CONTACT,
         {"companyID": ctx.final("companyID"), "primaryContact": True},
         {"primaryContact": False},
+        ctx.actor,
         exclude_id=ctx.record_id,
     )

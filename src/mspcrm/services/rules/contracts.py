@@ -5,7 +5,6 @@ from __future__ import annotations
 from mspcrm.domain.entities import CONTRACT
 from mspcrm.errors import ValidationError
 from mspcrm.services.hooks import WriteContext, rule
-from mspcrm.store import repository
 
 
 @rule("Contract", "before_write", "create", "update")
@@ -21,10 +20,11 @@ def end_after_start(ctx: WriteContext) -> None:
 def one_default_contract(ctx: WriteContext) -> None:
     if ctx.values.get("isDefaultContract") is not True:
         return
-    repository.update_where(
+    ctx.service.related_update(
         ctx.conn,
         CONTRACT,
         {"companyID": ctx.final("companyID"), "isDefaultContract": True},
         {"isDefaultContract": False},
+        ctx.actor,
         exclude_id=ctx.record_id,
     )

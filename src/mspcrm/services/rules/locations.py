@@ -47,10 +47,11 @@ def keep_primary_on_delete(ctx: WriteContext) -> None:
 def one_primary_location(ctx: WriteContext) -> None:
     if ctx.values.get("isPrimary") is not True:
         return
-    repository.update_where(
+    ctx.service.related_update(
         ctx.conn,
         COMPANY_LOCATION,
         {"companyID": ctx.final("companyID"), "isPrimary": True},
         {"isPrimary": False},
+        ctx.actor,
         exclude_id=ctx.record_id,
     )
