@@ -54,7 +54,7 @@ def _print_demo(result: Any, settings: Settings) -> None:
     console.print(f"  Secret:             {result.secret}")
     console.print(f"  ApiIntegrationCode: {result.integration_code}")
     console.print(
-        f'  try: curl -s \'{base}/Companies/query?search={{"filter":[{{"op":"exist",'
+        f'  try: curl -sg \'{base}/Companies/query?search={{"filter":[{{"op":"exist",'
         f"\"field\":\"id\"}}]}}' -H 'UserName: {result.username}' -H 'Secret: {result.secret}' "
         f"-H 'ApiIntegrationCode: {result.integration_code}'"
     )
