@@ -97,6 +97,7 @@ KNOWN_ENTITIES: tuple[tuple[str, str], ...] = (
     ("ConfigurationItems", "ConfigurationItem"),
     ("Contacts", "Contact"),
     ("ContactGroups", "ContactGroup"),
+    ("ContactRoles", "ContactRole"),
     ("Contracts", "Contract"),
     ("Countries", "Country"),
     ("Opportunities", "Opportunity"),
