@@ -95,3 +95,10 @@ def test_keys_backfilled_for_a_database_without_them(
     services.duplicates.ensure_indexed()
     found = services.duplicates.report("Company", {"companyName": "Backfill Limited"})
     assert found["matches"][0]["id"] == record
+
+
+def test_check_limit_must_be_a_small_integer(client: TestClient) -> None:
+    for limit in ("abc", "0", "101", "-1"):
+        answer = client.post(f"/api/v1/Companies/duplicates/check?limit={limit}", json={})
+        assert answer.status_code == 400 and "limit" in answer.json()["errors"][0], limit
+    assert client.post("/api/v1/Companies/duplicates/check?limit=3", json={}).status_code == 200

@@ -164,7 +164,10 @@ async def merge_undo(request: Request, services: Services, actor: Actor) -> Any:
 async def duplicates_check(request: Request, services: Services, actor: Actor) -> Any:
     body = await read_json(request)
     entity = request.path_params["entity"]
-    limit = int(request.query_params.get("limit", "10"))
+    raw = request.query_params.get("limit", "10")
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise ValidationError(f"limit must be an integer from 1 to 100, not {raw!r}")
+    limit = int(raw)
     return await run_in_threadpool(lambda: services.duplicates.report(entity, body, limit=limit))
 
 

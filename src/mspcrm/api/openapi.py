@@ -82,6 +82,12 @@ def _op(
 
 ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 PARENT_PARAM = {"name": "parentId", "in": "path", "required": True, "schema": {"type": "integer"}}
+LIMIT_PARAM = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+}
 SEARCH_PARAM = {"name": "search", "in": "query", "required": False, "schema": {"type": "string"}}
 
 
@@ -199,7 +205,10 @@ def _native_paths() -> dict[str, Any]:
         "/api/v1/merges/{id}/undo": {"post": _op("Undo a merge", anything, parameters=[ID_PARAM])},
         "/api/v1/{entity}/duplicates/check": {
             "post": _op(
-                "Scored duplicate candidates", anything, anything, parameters=[entity_param]
+                "Scored duplicate candidates",
+                anything,
+                anything,
+                parameters=[entity_param, LIMIT_PARAM],
             )
         },
         "/api/v1/{entity}/duplicates/scan": {
