@@ -569,19 +569,67 @@ def test_blocking_keys_company() -> None:
         }
     )
     assert keys == {
+        "name:springfieldplumbingservices",
         "name4:spri",
         "skeleton:sprn",
         "token:springfield",
         "token:plumbing",
         "domain:spl.com",
-        "phone:1234567",
+        "phone:+15551234567",
     }
 
 
 def test_blocking_keys_company_ignore_free_mail_and_short_tokens() -> None:
     keys = blocking_keys_company({"companyName": "A&B Co", "webAddress": "ab@gmail.com"})
-    assert keys == {"name4:aand", "skeleton:andb"}
+    assert keys == {"name:aandb", "name4:aand", "skeleton:andb"}
     assert blocking_keys_company({}) == frozenset()
+
+
+def test_blocking_keys_company_parent_domains_and_addresses() -> None:
+    keys = blocking_keys_company(
+        {
+            "webAddress": "https://shop.eu.acme.co.uk/x",
+            "address1": "12 Main Street",
+            "city": "Springfield",
+            "postalCode": "62701-1234",
+        }
+    )
+    assert keys == {
+        "domain:shop.eu.acme.co.uk",
+        "domain:eu.acme.co.uk",
+        "domain:acme.co.uk",  # not co.uk: a registry, not a parent company
+        "addr:12mainst|62701",  # a ZIP+4 blocks as its ZIP
+        "addr:12mainst|city:springfield",
+    }
+    shared = blocking_keys_company({"webAddress": "shop.wixsite.com"})
+    assert shared == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ({"webAddress": "acme.com"}, {"webAddress": "https://shop.acme.com/"}),
+        (
+            {"address1": "1 Main St", "postalCode": "62701"},
+            {"address1": "1 Main Street", "postalCode": "62701-0001"},
+        ),
+        (
+            {"address1": "1 Main St", "city": "Springfield", "postalCode": "62701"},
+            {"address1": "1 main st.", "city": "SPRINGFIELD"},
+        ),
+        ({"phone": "+1 555 123 4567"}, {"alternatePhone2": "(555) 123-4567"}),
+        ({"companyName": "Acme Corp"}, {"companyName": "ACME Incorporated"}),
+    ],
+)
+def test_evidence_of_identity_means_a_shared_identity_key(
+    a: dict[str, Any], b: dict[str, Any]
+) -> None:
+    """What a matched pair needs besides a name (domain, phone, address) or an exact name
+    always shares a key of an identity family: the scan for matched pairs reads only those."""
+    profile = profile_for("Company")
+    assert any(e.weight > 0 for e in score_company(a, b).evidence)
+    shared = blocking_keys_company(a) & blocking_keys_company(b)
+    assert any(profile.is_identity_key(key) for key in shared)
 
 
 def test_blocking_keys_company_ignore_shared_hosts() -> None:
@@ -702,10 +750,13 @@ def test_cluster_is_deterministic_under_shuffling() -> None:
 
 
 def test_cluster_max_block_size_skips_crowded_keys() -> None:
-    """Six tenants share a business park's switchboard; two also share a street address."""
+    """Six tenants share a business park's switchboard. Two of them also share a street
+    address: they still meet (through the address) when the switchboard is too crowded to
+    compare everyone. Two others share only the number (and names of short or generic
+    words, no key of their own): a crowded number is all that joined them."""
     names = [
-        "Alpha Widgets",
-        "Omega Gadgets",
+        "AB Systems",
+        "AB Cloud Systems",
         "Delta Foods",
         "Sigma Labs",
         "Kappa Print",
@@ -714,14 +765,15 @@ def test_cluster_max_block_size_skips_crowded_keys() -> None:
     rows = [
         {"id": i, "companyName": name, "phone": "555-000-1111"} for i, name in enumerate(names, 1)
     ]
-    for row in rows[:2]:
+    for row in rows[2:4]:
         row.update(address1="1 Park Plaza", postalCode="10001")
     complete = cluster(rows, score_company, blocking_keys_company)
     assert [(c.ids, c.verdict, c.pairs[0].match.signals) for c in complete] == [
-        ((1, 2), AMBIGUOUS, ("phone", "address"))
+        ((1, 2), MATCHED, ("name_contained", "phone")),
+        ((3, 4), AMBIGUOUS, ("phone", "address")),
     ]
     assert cluster(rows, score_company, blocking_keys_company, max_block_size=6) == complete
-    assert cluster(rows, score_company, blocking_keys_company, max_block_size=5) == []
+    assert cluster(rows, score_company, blocking_keys_company, max_block_size=5) == complete[1:]
 
 
 def test_cluster_contacts() -> None:

@@ -11,19 +11,33 @@ company identity.
     check_duplicates(candidate, rows, score_company)   # verify before create
     cluster(rows, score_contact, blocking_keys_contact) # near-duplicate groups
 
+For many comparisons, ``prepare_company`` / ``prepare_contact`` normalise a record
+once and ``score_company_features`` / ``company_keys`` (and the contact ones) read
+only that: the same scores, evidence and keys. ``BlockScorer`` scores a table block
+by block from an index of blocking keys (the whole-table scan).
+
 ``PROFILES`` / ``profile_for(entity)`` name each entity's scorer, blocking
 keys and the wire fields they read, for generic wiring (store, API, CLI).
 """
 
+from mspcrm.domain.duplicates.blocks import BlockScorer, Prepared
 from mspcrm.domain.duplicates.companies import (
     COMPANY_FIELDS,
+    CompanyFeatures,
     blocking_keys_company,
+    company_keys,
+    prepare_company,
     score_company,
+    score_company_features,
 )
 from mspcrm.domain.duplicates.contacts import (
     CONTACT_FIELDS,
+    ContactFeatures,
     blocking_keys_contact,
+    contact_keys,
+    prepare_contact,
     score_contact,
+    score_contact_features,
 )
 from mspcrm.domain.duplicates.free_mail import (
     FREE_MAIL_DOMAINS,
@@ -44,7 +58,9 @@ from mspcrm.domain.duplicates.model import (
     Record,
     Scorer,
     Verdict,
+    as_record_id,
     build_match,
+    record_id,
     verdict_for,
 )
 from mspcrm.domain.duplicates.normalise import (
@@ -64,10 +80,13 @@ from mspcrm.domain.duplicates.ranking import (
     DuplicateCheck,
     Pair,
     check_duplicates,
+    check_matches,
     cluster,
+    clusters_of,
     duplicate_pairs,
     overall_verdict,
     rank,
+    rank_matches,
 )
 
 __all__ = [
@@ -84,23 +103,32 @@ __all__ = [
     "PROFILES",
     "SHARED_WEB_HOSTS",
     "UNMATCHED",
+    "BlockScorer",
     "BlockingKeys",
     "Cluster",
+    "CompanyFeatures",
+    "ContactFeatures",
     "DuplicateCheck",
     "DuplicateProfile",
     "Evidence",
     "Match",
     "Pair",
+    "Prepared",
     "Record",
     "Scorer",
     "Verdict",
     "address_key",
+    "as_record_id",
     "blocking_keys_company",
     "blocking_keys_contact",
     "build_match",
     "check_duplicates",
+    "check_matches",
     "cluster",
+    "clusters_of",
+    "company_keys",
     "company_name_key",
+    "contact_keys",
     "duplicate_pairs",
     "fold_text",
     "is_free_mail",
@@ -109,10 +137,16 @@ __all__ = [
     "normalise_phone",
     "overall_verdict",
     "person_name_key",
+    "prepare_company",
+    "prepare_contact",
     "profile_for",
     "rank",
+    "rank_matches",
+    "record_id",
     "score_company",
+    "score_company_features",
     "score_contact",
+    "score_contact_features",
     "verdict_for",
     "web_domain",
 ]

@@ -7,13 +7,20 @@ web domain alone reach "ambiguous"; a second signal turns those into "matched".
 
 from __future__ import annotations
 
-from typing import Final
+from dataclasses import dataclass
+from typing import Any, Final
 
 from rapidfuzz import fuzz
 
 from mspcrm.domain.duplicates.free_mail import is_free_mail, is_shared_host
-from mspcrm.domain.duplicates.model import Evidence, Match, Record, build_match, field_text
-from mspcrm.domain.duplicates.model import record_id as _record_id
+from mspcrm.domain.duplicates.model import (
+    Evidence,
+    Match,
+    Record,
+    as_record_id,
+    build_match,
+    field_text,
+)
 from mspcrm.domain.duplicates.normalise import (
     DEFAULT_REGION,
     company_name_key,
@@ -37,6 +44,9 @@ W_DIFFERENT_DOMAIN: Final = -25.0
 W_PHONE: Final = 35.0
 W_ADDRESS: Final = 25.0
 W_DIFFERENT_COUNTRY: Final = -20.0
+# Below this token_sort_ratio two names cannot be "name_similar" (the ratio is rounded to
+# one decimal before the NAME_SIMILAR_MIN_RATIO test: 84.95 may still count).
+_SIMILAR_CUTOFF: Final = NAME_SIMILAR_MIN_RATIO - 0.1
 
 COMPANY_PHONE_FIELDS: Final = ("phone", "alternatePhone1", "alternatePhone2")
 COMPANY_FIELDS: Final = (
@@ -51,31 +61,96 @@ GENERIC_NAME_TOKENS: Final = frozenset(
         "associates", "management", "industries", "trading", "north", "south", "east", "west",
     }
 )  # fmt: skip
+# Key families (the text before ':') that every pair scoring "matched" shares one of: the
+# exact name key (85), or, for any other route to 85, the web domain (60 + something), a
+# phone number (35 + a name of 59.5 or more), or the address (25 + a name of 60 or more).
+# A scan for matched pairs compares only records sharing one of these; the name keys
+# (token, name4, skeleton) add the pairs that only a similar name joins (ambiguous).
+IDENTITY_FAMILIES: Final = frozenset({"name", "domain", "phone", "addr"})
+KEY_FAMILIES: Final = IDENTITY_FAMILIES | {"token", "name4", "skeleton"}
+# Second-level labels of country registries: "co.uk" is not one company's parent domain.
+_REGISTRY_LABELS: Final = frozenset(
+    {"co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go", "mil", "nom", "ltd", "plc"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyFeatures:
+    """A company's comparable values, normalised once (``prepare_company``), compared often."""
+
+    id: Any  # the record's id as given; validated when scored (``as_record_id``)
+    name: str  # company_name_key(companyName)
+    compact: str  # the name key without spaces
+    words: frozenset[str]
+    domain: str | None  # web_domain(webAddress)
+    free_mail: bool
+    shared_host: bool
+    phones: frozenset[str]  # E.164
+    street: str
+    postal: str
+    city: str
+    country: str | None
+
+
+def prepare_company(record: Record, *, region: str = DEFAULT_REGION) -> CompanyFeatures:
+    """Everything ``score_company`` and ``blocking_keys_company`` read, normalised once."""
+    name = company_name_key(field_text(record, "companyName"))
+    domain = web_domain(field_text(record, "webAddress"))
+    return CompanyFeatures(
+        id=record.get("id"),
+        name=name,
+        compact=name.replace(" ", ""),
+        words=frozenset(name.split()),
+        domain=domain,
+        free_mail=is_free_mail(domain),
+        shared_host=is_shared_host(domain),
+        phones=company_phones(record, region),
+        street=street_key(field_text(record, "address1")),
+        postal=postal_key(field_text(record, "postalCode")),
+        city=fold_text(field_text(record, "city")),
+        country=field_text(record, "countryID"),
+    )
 
 
 def score_company(candidate: Record, existing: Record, *, region: str = DEFAULT_REGION) -> Match:
     """Score how likely ``existing`` is the same company as ``candidate`` (symmetric)."""
+    return score_company_features(
+        prepare_company(candidate, region=region), prepare_company(existing, region=region)
+    )
+
+
+def score_company_features(candidate: CompanyFeatures, existing: CompanyFeatures) -> Match:
+    """``score_company`` on prepared records: the same score, verdict and evidence."""
     evidence = [
         *_name_evidence(candidate, existing),
         *_domain_evidence(candidate, existing),
-        *_phone_evidence(candidate, existing, region),
+        *_phone_evidence(candidate, existing),
         *_address_evidence(candidate, existing),
         *_country_evidence(candidate, existing),
     ]
-    return build_match(_record_id(existing), evidence)
+    return build_match(as_record_id(existing.id), evidence)
 
 
-def _name_evidence(candidate: Record, existing: Record) -> list[Evidence]:
-    a = company_name_key(field_text(candidate, "companyName"))
-    b = company_name_key(field_text(existing, "companyName"))
+def names_may_be_similar(a: CompanyFeatures, b: CompanyFeatures) -> bool:
+    """False only when the names give no evidence (neither contained nor similar): a cheap
+    filter for pairs that share nothing but a name key (a name-only pair needs a name)."""
+    if not a.name or not b.name:
+        return False
+    if a.compact == b.compact or _contained_key(a, b):
+        return True
+    return fuzz.token_sort_ratio(a.name, b.name, score_cutoff=_SIMILAR_CUTOFF) > 0
+
+
+def _name_evidence(candidate: CompanyFeatures, existing: CompanyFeatures) -> list[Evidence]:
+    a, b = candidate.name, existing.name
     if not a or not b:
         return []
     if a == b:
         return [Evidence("name_exact_key", f"both names normalise to {a!r}", W_NAME_EXACT)]
-    if a.replace(" ", "") == b.replace(" ", ""):
+    if candidate.compact == existing.compact:
         return [Evidence("name_exact_key", f"{a!r} = {b!r} ignoring spaces", W_NAME_EXACT)]
     options = []
-    contained = _contained_key(a, b)
+    contained = _contained_key(candidate, existing)
     if contained:
         other = b if contained == a else a
         detail = f"every word of {contained!r} is in {other!r}"
@@ -87,23 +162,22 @@ def _name_evidence(candidate: Record, existing: Record) -> list[Evidence]:
     return [max(options, key=lambda item: item.weight)] if options else []
 
 
-def _contained_key(a: str, b: str) -> str:
-    """The key whose words are a strict subset of the other's ('' when neither is)."""
-    words_a, words_b = set(a.split()), set(b.split())
-    short = a if words_a < words_b else b if words_b < words_a else ""
-    return short if len(short.replace(" ", "")) >= NAME_CONTAINED_MIN_CHARS else ""
+def _contained_key(a: CompanyFeatures, b: CompanyFeatures) -> str:
+    """The name key whose words are a strict subset of the other's ('' when neither is)."""
+    words_a, words_b = a.words, b.words
+    short = a if words_a < words_b else b if words_b < words_a else None
+    return short.name if short and len(short.compact) >= NAME_CONTAINED_MIN_CHARS else ""
 
 
-def _domain_evidence(candidate: Record, existing: Record) -> list[Evidence]:
-    a = web_domain(field_text(candidate, "webAddress"))
-    b = web_domain(field_text(existing, "webAddress"))
+def _domain_evidence(candidate: CompanyFeatures, existing: CompanyFeatures) -> list[Evidence]:
+    a, b = candidate.domain, existing.domain
     if not a or not b:
         return []
-    free = sorted({domain for domain in (a, b) if is_free_mail(domain)})
+    free = sorted({d for d, on in ((a, candidate.free_mail), (b, existing.free_mail)) if on})
     if free:
         detail = f"{', '.join(free)} is free mail, not company identity"
         return [Evidence("web_domain_free_mail_ignored", detail, 0.0)]
-    shared = sorted({domain for domain in (a, b) if is_shared_host(domain)})
+    shared = sorted({d for d, on in ((a, candidate.shared_host), (b, existing.shared_host)) if on})
     if shared:
         detail = f"{', '.join(shared)} hosts unrelated businesses, not company identity"
         return [Evidence("web_domain_shared_host_ignored", detail, 0.0)]
@@ -120,23 +194,22 @@ def company_phones(record: Record, region: str = DEFAULT_REGION) -> frozenset[st
     return frozenset(number for number in numbers if number)
 
 
-def _phone_evidence(candidate: Record, existing: Record, region: str) -> list[Evidence]:
-    shared = company_phones(candidate, region) & company_phones(existing, region)
+def _phone_evidence(candidate: CompanyFeatures, existing: CompanyFeatures) -> list[Evidence]:
+    shared = candidate.phones & existing.phones
     return [Evidence("phone", ", ".join(sorted(shared)), W_PHONE)] if shared else []
 
 
-def _address_evidence(candidate: Record, existing: Record) -> list[Evidence]:
-    street = street_key(field_text(candidate, "address1"))
-    if not street or street != street_key(field_text(existing, "address1")):
+def _address_evidence(candidate: CompanyFeatures, existing: CompanyFeatures) -> list[Evidence]:
+    street = candidate.street
+    if not street or street != existing.street:
         return []
-    postal_a = postal_key(field_text(candidate, "postalCode"))
-    postal_b = postal_key(field_text(existing, "postalCode"))
+    postal_a, postal_b = candidate.postal, existing.postal
     if postal_a and postal_b:
         same_place = _same_postal(postal_a, postal_b)
         where = f"postal code {postal_a}"
     else:
-        city = fold_text(field_text(candidate, "city"))
-        same_place = bool(city) and city == fold_text(field_text(existing, "city"))
+        city = candidate.city
+        same_place = bool(city) and city == existing.city
         where = f"city {city}"
     return [Evidence("address", f"street {street}, {where}", W_ADDRESS)] if same_place else []
 
@@ -147,8 +220,8 @@ def _same_postal(a: str, b: str) -> bool:
     return a == b or (len(short) >= 5 and short.isdigit() and long_.startswith(short))
 
 
-def _country_evidence(candidate: Record, existing: Record) -> list[Evidence]:
-    a, b = field_text(candidate, "countryID"), field_text(existing, "countryID")
+def _country_evidence(candidate: CompanyFeatures, existing: CompanyFeatures) -> list[Evidence]:
+    a, b = candidate.country, existing.country
     if a is None or b is None or a == b:
         return []
     return [Evidence("different_country", f"countryID {a} vs {b}", W_DIFFERENT_COUNTRY)]
@@ -156,17 +229,52 @@ def _country_evidence(candidate: Record, existing: Record) -> list[Evidence]:
 
 def blocking_keys_company(record: Record, *, region: str = DEFAULT_REGION) -> frozenset[str]:
     """Cheap keys; two companies are only compared in a scan when they share one."""
+    return company_keys(prepare_company(record, region=region))
+
+
+def company_keys(features: CompanyFeatures) -> frozenset[str]:
+    """``blocking_keys_company`` of a prepared record.
+
+    Identity keys (``IDENTITY_FAMILIES``): ``name:`` the name key without spaces,
+    ``domain:`` the web domain and its parent domains, ``phone:`` each number in E.164,
+    ``addr:`` street with postal code (a ZIP+4 as its ZIP) and street with city. Name
+    keys: ``token:`` each distinctive word, ``name4:`` the first four letters,
+    ``skeleton:`` the consonant skeleton.
+    """
     keys: set[str] = set()
-    name = company_name_key(field_text(record, "companyName"))
+    name = features.name
     if name:
-        keys.add(f"name4:{name.replace(' ', '')[:4]}")
+        keys.add(f"name:{features.compact}")
+        keys.add(f"name4:{features.compact[:4]}")
         keys.add(f"skeleton:{consonant_skeleton(name)}")
         keys.update(f"token:{word}" for word in name.split() if _is_blocking_word(word))
-    domain = web_domain(field_text(record, "webAddress"))
-    if domain and not is_free_mail(domain) and not is_shared_host(domain):
-        keys.add(f"domain:{domain}")
-    keys.update(f"phone:{number[-7:]}" for number in company_phones(record, region))
+    domain = features.domain
+    if domain and not features.free_mail and not features.shared_host:
+        keys.update(f"domain:{parent}" for parent in _domain_and_parents(domain))
+    keys.update(f"phone:{number}" for number in features.phones)
+    if features.street:
+        if features.postal:
+            keys.add(f"addr:{features.street}|{_postal_block(features.postal)}")
+        if features.city:
+            keys.add(f"addr:{features.street}|city:{features.city}")
     return frozenset(keys)
+
+
+def _domain_and_parents(domain: str) -> list[str]:
+    """'shop.acme.co.uk' -> itself and 'acme.co.uk' (a subdomain scores as the same domain)."""
+    labels = domain.split(".")
+    found = [domain]
+    for start in range(1, len(labels) - 1):
+        parent = ".".join(labels[start:])
+        registry = len(labels) - start == 2 and labels[start] in _REGISTRY_LABELS
+        if not registry and not is_free_mail(parent) and not is_shared_host(parent):
+            found.append(parent)
+    return found
+
+
+def _postal_block(postal: str) -> str:
+    """A ZIP+4 blocks as its ZIP: '627011234' and '62701' are the same place."""
+    return postal[:5] if len(postal) >= 5 and postal[:5].isdigit() else postal
 
 
 def _is_blocking_word(word: str) -> bool:

@@ -8,13 +8,20 @@ the same name plus a shared phone or e-mail is "matched".
 
 from __future__ import annotations
 
-from typing import Final
+from dataclasses import dataclass
+from typing import Any, Final
 
 from rapidfuzz import fuzz
 
 from mspcrm.domain.duplicates.free_mail import is_free_mail
-from mspcrm.domain.duplicates.model import Evidence, Match, Record, build_match, field_text
-from mspcrm.domain.duplicates.model import record_id as _record_id
+from mspcrm.domain.duplicates.model import (
+    Evidence,
+    Match,
+    Record,
+    as_record_id,
+    build_match,
+    field_text,
+)
 from mspcrm.domain.duplicates.normalise import (
     DEFAULT_REGION,
     email_domain,
@@ -46,16 +53,65 @@ CONTACT_FIELDS: Final = (
     "companyID", "firstName", "lastName", *CONTACT_EMAIL_FIELDS, *CONTACT_DESK_PHONE_FIELDS,
     *CONTACT_MOBILE_FIELDS,
 )  # fmt: skip
+# Every pair scoring "matched" shares an e-mail (90) or a phone number (the same name at
+# the same company is 70: it needs a phone, 15 or 35, to reach 85). The name keys
+# (name, company_last4, email_domain) add the pairs only a name joins (ambiguous).
+IDENTITY_FAMILIES: Final = frozenset({"email", "phone"})
+KEY_FAMILIES: Final = IDENTITY_FAMILIES | {"email_domain", "name", "company_last4"}
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFeatures:
+    """A contact's comparable values, normalised once (``prepare_contact``), compared often."""
+
+    id: Any  # the record's id as given; validated when scored (``as_record_id``)
+    emails: tuple[str, ...]  # normalised, sorted, no repeats
+    name: str  # person_name_key(firstName, lastName)
+    first: str  # folded
+    last: str  # folded
+    company: str | None
+    mobiles: frozenset[str]  # E.164
+    phones: frozenset[str]  # E.164, mobiles and desk lines
+
+
+def prepare_contact(record: Record, *, region: str = DEFAULT_REGION) -> ContactFeatures:
+    """Everything ``score_contact`` and ``blocking_keys_contact`` read, normalised once."""
+    mobiles = _phones(record, CONTACT_MOBILE_FIELDS, region)
+    return ContactFeatures(
+        id=record.get("id"),
+        emails=contact_emails(record),
+        name=person_name_key(field_text(record, "firstName"), field_text(record, "lastName")),
+        first=_folded(record, "firstName"),
+        last=_folded(record, "lastName"),
+        company=field_text(record, "companyID"),
+        mobiles=mobiles,
+        phones=mobiles | _phones(record, CONTACT_DESK_PHONE_FIELDS, region),
+    )
 
 
 def score_contact(candidate: Record, existing: Record, *, region: str = DEFAULT_REGION) -> Match:
     """Score how likely ``existing`` is the same person as ``candidate`` (symmetric)."""
+    return score_contact_features(
+        prepare_contact(candidate, region=region), prepare_contact(existing, region=region)
+    )
+
+
+def score_contact_features(candidate: ContactFeatures, existing: ContactFeatures) -> Match:
+    """``score_contact`` on prepared records: the same score, verdict and evidence."""
     evidence = [
         *_email_evidence(candidate, existing),
         *_name_evidence(candidate, existing),
-        *_phone_evidence(candidate, existing, region),
+        *_phone_evidence(candidate, existing),
     ]
-    return build_match(_record_id(existing), evidence)
+    return build_match(as_record_id(existing.id), evidence)
+
+
+def names_may_be_similar(a: ContactFeatures, b: ContactFeatures) -> bool:
+    """False only when the names give no positive evidence: a cheap filter for pairs that
+    share nothing but a name key."""
+    if not a.name or not b.name:
+        return False
+    return a.name == b.name or fuzz.token_sort_ratio(a.name, b.name, score_cutoff=84.9) > 0
 
 
 def contact_emails(record: Record) -> tuple[str, ...]:
@@ -64,8 +120,8 @@ def contact_emails(record: Record) -> tuple[str, ...]:
     return tuple(sorted({email for email in emails if email}))
 
 
-def _email_evidence(candidate: Record, existing: Record) -> list[Evidence]:
-    a, b = contact_emails(candidate), contact_emails(existing)
+def _email_evidence(candidate: ContactFeatures, existing: ContactFeatures) -> list[Evidence]:
+    a, b = candidate.emails, existing.emails
     if not a or not b:
         return []
     shared = sorted(set(a) & set(b))
@@ -87,16 +143,15 @@ def _domains(emails: tuple[str, ...]) -> set[str]:
     return {domain for domain in map(email_domain, emails) if domain}
 
 
-def _company_relation(candidate: Record, existing: Record) -> str:
-    a, b = field_text(candidate, "companyID"), field_text(existing, "companyID")
+def _company_relation(candidate: ContactFeatures, existing: ContactFeatures) -> str:
+    a, b = candidate.company, existing.company
     if a is None or b is None:
         return "unknown"
     return "same" if a == b else "other"
 
 
-def _name_evidence(candidate: Record, existing: Record) -> list[Evidence]:
-    a = person_name_key(field_text(candidate, "firstName"), field_text(candidate, "lastName"))
-    b = person_name_key(field_text(existing, "firstName"), field_text(existing, "lastName"))
+def _name_evidence(candidate: ContactFeatures, existing: ContactFeatures) -> list[Evidence]:
+    a, b = candidate.name, existing.name
     if not a or not b:
         return []
     relation = _company_relation(candidate, existing)
@@ -119,10 +174,10 @@ def _same_name(key: str, relation: str) -> Evidence:
     return Evidence("person_name", f"{key} (company unknown)", W_NAME_UNKNOWN_COMPANY)
 
 
-def _name_conflict(candidate: Record, existing: Record) -> list[Evidence]:
+def _name_conflict(candidate: ContactFeatures, existing: ContactFeatures) -> list[Evidence]:
     """Negative evidence when both records have full names that clearly differ."""
-    first_a, last_a = _folded(candidate, "firstName"), _folded(candidate, "lastName")
-    first_b, last_b = _folded(existing, "firstName"), _folded(existing, "lastName")
+    first_a, last_a = candidate.first, candidate.last
+    first_b, last_b = existing.first, existing.last
     if not (first_a and last_a and first_b and last_b):
         return []
     last_ratio = round(fuzz.ratio(last_a, last_b), 1)
@@ -150,13 +205,9 @@ def _phones(record: Record, fields: tuple[str, ...], region: str) -> frozenset[s
     return frozenset(number for number in numbers if number)
 
 
-def _phone_evidence(candidate: Record, existing: Record, region: str) -> list[Evidence]:
-    mobile_a = _phones(candidate, CONTACT_MOBILE_FIELDS, region)
-    mobile_b = _phones(existing, CONTACT_MOBILE_FIELDS, region)
-    all_a = mobile_a | _phones(candidate, CONTACT_DESK_PHONE_FIELDS, region)
-    all_b = mobile_b | _phones(existing, CONTACT_DESK_PHONE_FIELDS, region)
-    shared = all_a & all_b
-    personal = shared & (mobile_a | mobile_b)
+def _phone_evidence(candidate: ContactFeatures, existing: ContactFeatures) -> list[Evidence]:
+    shared = candidate.phones & existing.phones
+    personal = shared & (candidate.mobiles | existing.mobiles)
     if personal:
         return [Evidence("mobile_phone", ", ".join(sorted(personal)), W_MOBILE_PHONE)]
     return [Evidence("phone", ", ".join(sorted(shared)), W_PHONE)] if shared else []
@@ -164,18 +215,21 @@ def _phone_evidence(candidate: Record, existing: Record, region: str) -> list[Ev
 
 def blocking_keys_contact(record: Record, *, region: str = DEFAULT_REGION) -> frozenset[str]:
     """Cheap keys; two contacts are only compared in a scan when they share one."""
+    return contact_keys(prepare_contact(record, region=region))
+
+
+def contact_keys(features: ContactFeatures) -> frozenset[str]:
+    """``blocking_keys_contact`` of a prepared record (``IDENTITY_FAMILIES``: email, phone)."""
     keys: set[str] = set()
-    for email in contact_emails(record):
+    for email in features.emails:
         keys.add(f"email:{email}")
         domain = email_domain(email)
         if domain and not is_free_mail(domain):
             keys.add(f"email_domain:{domain}")
-    first, last = _folded(record, "firstName"), _folded(record, "lastName")
+    first, last = features.first, features.last
     if first or last:
         keys.add(f"name:{' '.join(sorted((first + ' ' + last).split()))}")
-    company = field_text(record, "companyID")
-    if company is not None and last:
-        keys.add(f"company_last4:{company}:{last.replace(' ', '')[:4]}")
-    phones = CONTACT_DESK_PHONE_FIELDS + CONTACT_MOBILE_FIELDS
-    keys.update(f"phone:{number[-7:]}" for number in _phones(record, phones, region))
+    if features.company is not None and last:
+        keys.add(f"company_last4:{features.company}:{last.replace(' ', '')[:4]}")
+    keys.update(f"phone:{number[-7:]}" for number in features.phones)
     return frozenset(keys)

@@ -69,5 +69,6 @@ def is_shared_host(domain: str | None) -> bool:
     """True for a social or site-builder host (or its subdomain) shared by unrelated businesses."""
     if not domain:
         return False
-    host = domain.strip().lower().rstrip(".")
-    return any(host == shared or host.endswith(f".{shared}") for shared in SHARED_WEB_HOSTS)
+    labels = domain.strip().lower().rstrip(".").split(".")
+    # host == shared or host.endswith("." + shared): some run of its last labels is listed
+    return any(".".join(labels[i:]) in SHARED_WEB_HOSTS for i in range(len(labels) - 1))

@@ -80,7 +80,11 @@ def build_match(existing_id: int | None, evidence: Iterable[Evidence]) -> Match:
 
 def record_id(record: Record) -> int | None:
     """The record's integer ``id`` (None when it has none, as a candidate before create)."""
-    value = record.get("id")
+    return as_record_id(record.get("id"))
+
+
+def as_record_id(value: Any) -> int | None:
+    """An ``id`` value as an integer (None stays None); anything else is a ValidationError."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | str):

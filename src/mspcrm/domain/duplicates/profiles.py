@@ -1,43 +1,82 @@
-"""One duplicate profile per entity: the scorer, the blocking keys and the fields they read."""
+"""One duplicate profile per entity: the scorer, the blocking keys and the fields they read.
+
+A profile also names the prepared form of both: ``prepare`` normalises a record once,
+``score_prepared`` and ``keys_prepared`` read only that, so a scan or a check that
+compares one record with many normalises each record once, not once per pair. Both
+give exactly what ``scorer`` and ``blocking_keys`` give on the records themselves.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
-from mspcrm.domain.duplicates.companies import (
-    COMPANY_FIELDS,
-    blocking_keys_company,
-    score_company,
-)
-from mspcrm.domain.duplicates.contacts import (
-    CONTACT_FIELDS,
-    blocking_keys_contact,
-    score_contact,
-)
-from mspcrm.domain.duplicates.model import BlockingKeys, Scorer
+from mspcrm.domain.duplicates import companies, contacts
+from mspcrm.domain.duplicates.model import BlockingKeys, Match, Record, Scorer
 from mspcrm.errors import ValidationError
 
 
 @dataclass(frozen=True, slots=True)
 class DuplicateProfile:
-    """How one entity's records are compared; ``fields`` are the wire fields both read."""
+    """How one entity's records are compared; ``fields`` are the wire fields both read.
+
+    ``families``: the key families (text before ':') ``blocking_keys`` makes;
+    ``identity_families``: those of which every pair scoring "matched" shares a key; the
+    others join pairs that only a similar name links, and ``may_be_similar`` tells cheaply
+    whether two prepared records' names could.
+    """
 
     entity: str
     scorer: Scorer
     blocking_keys: BlockingKeys
     fields: tuple[str, ...]
+    prepare: Callable[[Record], Any]
+    score_prepared: Callable[[Any, Any], Match]
+    keys_prepared: Callable[[Any], frozenset[str]]
+    families: frozenset[str]
+    identity_families: frozenset[str]
+    may_be_similar: Callable[[Any, Any], bool]
+
+    def is_identity_key(self, key: str) -> bool:
+        """True for a key of an identity family ('domain:acme.com' for companies)."""
+        return key.partition(":")[0] in self.identity_families
+
+
+def _prepare_company(record: Record) -> companies.CompanyFeatures:
+    return companies.prepare_company(record)
+
+
+def _prepare_contact(record: Record) -> contacts.ContactFeatures:
+    return contacts.prepare_contact(record)
 
 
 PROFILES: Final[Mapping[str, DuplicateProfile]] = MappingProxyType(
     {
         "Company": DuplicateProfile(
-            "Company", score_company, blocking_keys_company, ("id", *COMPANY_FIELDS)
+            entity="Company",
+            scorer=companies.score_company,
+            blocking_keys=companies.blocking_keys_company,
+            fields=("id", *companies.COMPANY_FIELDS),
+            prepare=_prepare_company,
+            score_prepared=companies.score_company_features,
+            keys_prepared=companies.company_keys,
+            families=companies.KEY_FAMILIES,
+            identity_families=companies.IDENTITY_FAMILIES,
+            may_be_similar=companies.names_may_be_similar,
         ),
         "Contact": DuplicateProfile(
-            "Contact", score_contact, blocking_keys_contact, ("id", *CONTACT_FIELDS)
+            entity="Contact",
+            scorer=contacts.score_contact,
+            blocking_keys=contacts.blocking_keys_contact,
+            fields=("id", *contacts.CONTACT_FIELDS),
+            prepare=_prepare_contact,
+            score_prepared=contacts.score_contact_features,
+            keys_prepared=contacts.contact_keys,
+            families=contacts.KEY_FAMILIES,
+            identity_families=contacts.IDENTITY_FAMILIES,
+            may_be_similar=contacts.names_may_be_similar,
         ),
     }
 )

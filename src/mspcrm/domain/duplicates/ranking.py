@@ -41,6 +41,11 @@ def rank(
         for record in existing_records
         if own_id is None or record_id(record) != own_id
     )
+    return rank_matches(matches, limit=limit)
+
+
+def rank_matches(matches: Iterable[Match], *, limit: int | None = None) -> list[Match]:
+    """``rank`` of matches already scored: those above 0, best first, ties by id."""
     kept = sorted((m for m in matches if m.score > 0 or m.verdict != UNMATCHED), key=_rank_key)
     return kept if limit is None else kept[:limit]
 
@@ -78,9 +83,14 @@ def check_duplicates(
     limit: int | None = None,
 ) -> DuplicateCheck:
     """rank() and overall_verdict() in one call (the verdict sees every match, not only the top)."""
-    matches = rank(candidate, existing_records, scorer)
-    shown = matches if limit is None else matches[:limit]
-    return DuplicateCheck(verdict=overall_verdict(matches), matches=tuple(shown))
+    return check_matches(rank(candidate, existing_records, scorer), limit=limit)
+
+
+def check_matches(matches: Iterable[Match], *, limit: int | None = None) -> DuplicateCheck:
+    """``check_duplicates`` of matches already scored (each existing record once)."""
+    ranked = rank_matches(matches)
+    shown = ranked if limit is None else ranked[:limit]
+    return DuplicateCheck(verdict=overall_verdict(ranked), matches=tuple(shown))
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +171,7 @@ def cluster(
         include_ambiguous=include_ambiguous,
         max_block_size=max_block_size,
     )
-    return _clusters_of(pairs)
+    return clusters_of(pairs)
 
 
 def _index_by_id(records: Iterable[Record]) -> dict[int, Record]:
@@ -191,8 +201,9 @@ def _candidate_pairs(
     return sorted(pairs)
 
 
-def _clusters_of(pairs: list[Pair]) -> list[Cluster]:
-    """Union-find over the pairs; the smallest id is each root, clusters ordered by it."""
+def clusters_of(pairs: list[Pair]) -> list[Cluster]:
+    """Union-find over the pairs (ordered by ids); the smallest id is each root, clusters
+    ordered by it."""
     parent: dict[int, int] = {}
 
     def find(node: int) -> int:
