@@ -5,10 +5,15 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 from starlette.testclient import TestClient
 
+from mspcrm.errors import AuthenticationError
+from mspcrm.services.auth import Authenticator, Principal
 from mspcrm.services.crm import Services
 from tests.conftest import API_CODE, add_api_user, free_port
 
@@ -113,3 +118,35 @@ def test_serve_demo_prints_working_credentials(db_url: str) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+class CountingAuthenticator(Authenticator):
+    """The real authenticator, counting its argon2 verifications."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services.db, cache_seconds=0.5)
+        self.verifications = 0
+
+    def _verify(self, username: str, secret: str, integration_code: str) -> Principal:
+        self.verifications += 1
+        return super()._verify(username, secret, integration_code)
+
+
+def test_concurrent_first_requests_verify_the_secret_once(services: Services) -> None:
+    """Thirty-two requests arriving together with a cold cache share one argon2 check; once
+    the cached answer expires, one request re-verifies while the others keep being served."""
+    creds = add_api_user(services, "herd@example.com", "herd-secret")
+    auth = CountingAuthenticator(services)
+    args = ("herd@example.com", "herd-secret", API_CODE)
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        found = list(pool.map(lambda _: auth.principal(*args), range(32)))
+    assert {p.resource_id for p in found} == {creds.resource_id}
+    assert auth.verifications == 1
+    time.sleep(0.6)  # expired: the next caller re-verifies, alone
+    assert auth.cached_principal(*args) is None
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: auth.principal(*args), range(8)))
+    assert auth.verifications == 2
+    with pytest.raises(AuthenticationError):
+        auth.principal("herd@example.com", "wrong-secret", API_CODE)
+    assert auth.cached_principal("herd@example.com", "wrong-secret", API_CODE) is None

@@ -6,6 +6,7 @@ one dispatcher rather than Starlette's case-sensitive router.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,7 +19,7 @@ from starlette.routing import Route as StarletteRoute
 
 from mspcrm import __version__
 from mspcrm.api import autotask, guard, imports, native, workflows
-from mspcrm.api.credentials import actor_from_request
+from mspcrm.api.credentials import caller
 from mspcrm.api.openapi import openapi_document
 from mspcrm.api.responses import error_response, json_response, unexpected_response
 from mspcrm.config import Settings
@@ -27,10 +28,6 @@ from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services, build_services
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-
-def _authenticate(call: autotask.Call) -> None:
-    call.actor = actor_from_request(call.request, call.services)
 
 
 async def _autotask_endpoint(request: Request) -> Response:
@@ -42,8 +39,9 @@ async def _autotask_endpoint(request: Request) -> Response:
         call = autotask.Call(request, services, route)
         if route.kind in autotask.PUBLIC:
             return await handler(call)
-        await run_in_threadpool(_authenticate, call)
-        await run_in_threadpool(_authorise, call, need)
+        call.actor = await caller(request, services)
+        if route.kind not in guard.METADATA_KINDS and route.entity is not None and need:
+            await guard.permit(services, call.actor, [route.entity], (need,))
         endpoint = route.entity.name if route.entity is not None else route.kind
         return await guard.limited(request, services, endpoint, lambda: handler(call))
     except MspcrmError as exc:
@@ -53,13 +51,6 @@ async def _autotask_endpoint(request: Request) -> Response:
         if known is not None:
             return error_response(known, autotask=autotask_mode)
         return unexpected_response(exc)
-
-
-def _authorise(call: autotask.Call, need: str) -> None:
-    """The caller's security level, for every route but the metadata ones."""
-    assert call.actor is not None
-    if call.route.kind not in guard.METADATA_KINDS:
-        guard.authorise(call.services, call.actor, call.route.entity, need)
 
 
 async def _landing(request: Request) -> Response:
@@ -107,7 +98,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        renewing = None if local_actor else asyncio.create_task(_renew(app.state.services))
         yield
+        if renewing is not None:
+            renewing.cancel()
         if owned:
             app.state.services.close()
 
@@ -123,7 +117,16 @@ def create_app(
     )
     app.state.services = services or build_services(settings or Settings())
     app.state.local_actor = local_actor
+    if local_actor is None:  # serving requests: other processes on the database must know
+        app.state.services.limits.register()
     return app
+
+
+async def _renew(services: Services) -> None:
+    """Keep this server's registration current while it runs, busy or idle."""
+    while True:
+        await asyncio.sleep(services.limits.server_ttl / 3)
+        await run_in_threadpool(services.limits.renew)
 
 
 def app_factory() -> Any:

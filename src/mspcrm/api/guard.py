@@ -71,6 +71,22 @@ def authorise(services: Services, actor: Actor, entity: Entity | None, need: str
         services.permissions.require(actor.security_level, entity, need)
 
 
+async def permit(
+    services: Services, actor: Actor, entities: list[Entity], needs: tuple[str, ...]
+) -> None:
+    """``authorise`` every need on every entity; on the event loop when the level is cached."""
+
+    def check() -> None:
+        for need in needs:
+            for entity in entities:
+                authorise(services, actor, entity, need)
+
+    if services.permissions.cached(actor.security_level) is not None:
+        check()
+    else:
+        await run_in_threadpool(check)
+
+
 async def limited(
     request: Request, services: Services, endpoint: str, run: Callable[[], Awaitable[Response]]
 ) -> Response:
@@ -78,11 +94,17 @@ async def limited(
     if request.app.state.local_actor is not None:
         return await run()  # in-process CLI or agent use: not an external request
     code = request.headers.get("apiintegrationcode", "").strip().upper()
-    admission = await run_in_threadpool(services.limits.admit, f"{code}:{endpoint}")
+    scope = f"{code}:{endpoint}"
+    limits = services.limits
+    admission = limits.try_admit(scope)
+    if admission is None:
+        admission = await run_in_threadpool(limits.sync_admit, scope)
     try:
         return await run()
     finally:
-        await run_in_threadpool(services.limits.release, admission)
+        slot_id = limits.forget(admission)
+        if slot_id is not None:
+            await run_in_threadpool(limits.free, slot_id)
 
 
 def translate(exc: Exception, services: Services) -> MspcrmError | None:

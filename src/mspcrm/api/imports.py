@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from mspcrm.api.native import _actor, endpoint, path_int
+from mspcrm.api.credentials import caller
+from mspcrm.api.native import endpoint, path_int
 from mspcrm.api.responses import error_response, unexpected_response
 from mspcrm.errors import MspcrmError, PermissionDeniedError, ValidationError
 from mspcrm.services.context import Actor
@@ -89,7 +90,7 @@ async def export_file(request: Request) -> Response:
     services: Services = request.app.state.services
     fmt = request.query_params.get("format", "csv").lower()
     try:
-        await run_in_threadpool(_actor, request, services)
+        await caller(request, services)
         exporter = ExportService(services.registry, services.records)
         chunks = await run_in_threadpool(exporter.stream, request.path_params["entity"], fmt)
     except MspcrmError as exc:

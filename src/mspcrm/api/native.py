@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mspcrm.api import guard
-from mspcrm.api.credentials import actor_from_request
+from mspcrm.api.credentials import caller
 from mspcrm.api.responses import error_response, json_response, unexpected_response
 from mspcrm.domain.entity import Entity
 from mspcrm.errors import MspcrmError, ValidationError
@@ -56,10 +56,6 @@ def path_int(request: Request, name: str) -> int:
     return value
 
 
-def _actor(request: Request, services: Services) -> Actor:
-    return actor_from_request(request, services)
-
-
 def endpoint(
     fn: Endpoint,
     *,
@@ -78,9 +74,10 @@ def endpoint(
     async def handle(request: Request) -> Response:
         services: Services = request.app.state.services
         try:
-            actor = await run_in_threadpool(_actor, request, services)
+            actor = await caller(request, services)
             target = await _target(request, services, entity_from)
-            await run_in_threadpool(_permit, services, actor, target, required)
+            entities = [target] if target is not None else list(services.registry)
+            await guard.permit(services, actor, entities, required)
 
             async def run() -> Response:
                 return json_response(await fn(request, services, actor))
@@ -107,15 +104,6 @@ async def _target(request: Request, services: Services, entity_from: str) -> Ent
         with contextlib.suppress(MspcrmError):
             return services.registry.by_name(str(name))
     return None
-
-
-def _permit(
-    services: Services, actor: Actor, entity: Entity | None, needs: tuple[str, ...]
-) -> None:
-    targets = [entity] if entity is not None else list(services.registry)
-    for need in needs:
-        for target in targets:
-            guard.authorise(services, actor, target, need)
 
 
 # ---- history ------------------------------------------------------------------------------

@@ -74,6 +74,55 @@ def _all_fields(entity: Entity) -> Callable[[Mapping[str, Any]], dict[str, Any]]
     return built
 
 
+Decoder = Callable[[Any], Any] | None  # stored form -> Python value, given by the store
+
+
+def _chain(decode: Decoder, convert: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    if decode is None or convert is None:
+        return decode or convert
+    return lambda value: convert(decode(value))
+
+
+@lru_cache(maxsize=128)
+def row_to_wire(
+    entity: Entity, decoders: tuple[Decoder, ...]
+) -> Callable[[Sequence[Any], Sequence[UdfDefinition]], dict[str, Any]]:
+    """``record_to_wire`` for a row as the database driver returns it: one value per field in
+    declaration order, then the stored UDF values if the entity has UDFs. ``decoders`` (one
+    per column) turn a driver's value into the stored Python value where they differ (an
+    SQLite datetime is text); the generated function goes straight to the wire form."""
+    writers = _writers(entity)
+    convert = [_chain(decoders[i], w[2]) for i, w in enumerate(writers)]
+    items = []
+    for i, (name, null, _) in enumerate(writers):
+        if convert[i] is None and null is None:
+            value = f"row[{i}]"
+        elif convert[i] is None:
+            value = f"(v if (v := row[{i}]) is not None else {null!r})"
+        else:
+            value = f"(convert[{i}](v) if (v := row[{i}]) is not None else {null!r})"
+        items.append(f"{name!r}: {value}")
+    udf_column = len(writers)
+    stored = "{}"
+    if entity.has_udfs:
+        decode_udfs = decoders[udf_column]
+        stored = f"row[{udf_column}]" if decode_udfs is None else f"decode_udfs(row[{udf_column}])"
+        stored = f"({stored} or {{}})"
+    source = (
+        "def build(row, udfs):\n"
+        f"    out = {{{', '.join(items)}}}\n"
+        f"    stored = {stored}\n"
+        "    out[UDFS] = [{'name': d.name, 'value': d.to_wire(stored.get(d.name))} for d in udfs]\n"
+        "    return out\n"
+    )
+    namespace: dict[str, Any] = {"convert": convert, "UDFS": UDFS}
+    if entity.has_udfs:
+        namespace["decode_udfs"] = decoders[udf_column] or (lambda v: v)
+    exec(compile(source, f"<wire row {entity.name}>", "exec"), namespace)
+    built: Callable[[Sequence[Any], Sequence[UdfDefinition]], dict[str, Any]] = namespace["build"]
+    return built
+
+
 def record_to_wire(
     entity: Entity,
     record: Mapping[str, Any],

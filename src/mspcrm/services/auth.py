@@ -48,6 +48,15 @@ class Principal:
     security_level: str
 
 
+def _acting(principal: Principal, resource_id: int) -> Actor:
+    return Actor(
+        resource_id=resource_id,
+        channel="api",
+        api_user_id=principal.resource_id,
+        security_level=principal.security_level,
+    )
+
+
 class Authenticator:
     """Checks the three Autotask headers and returns who is calling."""
 
@@ -64,6 +73,7 @@ class Authenticator:
         self.permissions = permissions
         self.logins = logins
         self._cache: dict[tuple[str, str], tuple[Principal, float]] = {}
+        self._flights: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
 
     def _cache_key(self, username: str, secret: str, code: str) -> tuple[str, str]:
@@ -78,18 +88,47 @@ class Authenticator:
                 "Missing credentials: send the ApiIntegrationCode, UserName and Secret headers",
                 reason="missing",
             )
+        hit = self.cached_principal(username, secret, integration_code)
+        if hit is not None:
+            return hit
         key = self._cache_key(username, secret, integration_code)
-        now = time.monotonic()
+        with self._lock:
+            flight = self._flights.setdefault(key, threading.Lock())
+        with flight:  # one verification per credential at a time; the others wait for it
+            with self._lock:
+                hit_now = self._cache.get(key)
+            if hit_now is not None and hit_now[1] > time.monotonic():
+                return hit_now[0]
+            try:
+                found = self._limited_verify(username, secret, integration_code, client)
+            finally:
+                with self._lock:
+                    self._flights.pop(key, None)
+            with self._lock:
+                if len(self._cache) > 10_000:
+                    self._cache.clear()
+                self._cache[key] = (found, time.monotonic() + self.cache_seconds)
+        return found
+
+    def cached_principal(
+        self, username: str, secret: str, integration_code: str
+    ) -> Principal | None:
+        """The caller verified within the cache time, without touching the database; just
+        after it expires, still the cached answer while another request re-verifies it (so
+        a busy integration never queues behind the argon2 check)."""
+        if not (username and secret and integration_code):
+            return None
+        key = self._cache_key(username, secret, integration_code)
         with self._lock:
             hit = self._cache.get(key)
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        found = self._limited_verify(username, secret, integration_code, client)
-        with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[key] = (found, now + self.cache_seconds)
-        return found
+            refreshing = key in self._flights
+        if hit is None:
+            return None
+        principal, expires = hit
+        now = time.monotonic()
+        if now < expires or (refreshing and now < expires + self.cache_seconds):
+            return principal
+        return None
 
     def _limited_verify(
         self, username: str, secret: str, integration_code: str, client: str
@@ -134,6 +173,11 @@ class Authenticator:
         with self.db.read() as conn:
             return credentials.find(conn, username) is not None
 
+    def cached_actor(self, username: str, secret: str, integration_code: str) -> Actor | None:
+        """``actor`` when it needs no database work (cached, not impersonating), else None."""
+        principal = self.cached_principal(username, secret, integration_code)
+        return None if principal is None else _acting(principal, principal.resource_id)
+
     def actor(
         self,
         username: str,
@@ -146,12 +190,7 @@ class Authenticator:
         target = principal.resource_id
         if impersonate not in (None, ""):
             target = self._impersonation_target(principal, str(impersonate))
-        return Actor(
-            resource_id=target,
-            channel="api",
-            api_user_id=principal.resource_id,
-            security_level=principal.security_level,
-        )
+        return _acting(principal, target)
 
     def _impersonation_target(self, principal: Principal, raw: str) -> int:
         try:

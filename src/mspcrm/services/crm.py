@@ -34,6 +34,7 @@ class Services:
     limits: RequestLimiter
 
     def close(self) -> None:
+        self.limits.unregister()
         self.db.dispose()
         self.limits.db.dispose()
 

@@ -64,19 +64,24 @@ class Permissions:
 
     def level(self, name: str) -> SecurityLevel:
         """The level called ``name``; an unknown name has no rights at all."""
-        if name in BUILT_IN:
-            return BUILT_IN[name]
+        hit = self.cached(name)
+        if hit is not None:
+            return hit
         now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(name)
-        if hit is not None and hit[1] > now:
-            return hit[0]
         with self.db.read() as conn:
             row = security.find_level(conn, name)
         found = NO_RIGHTS if row is None else _from_row(row)
         with self._lock:
             self._cache[name] = (found, now + self.cache_seconds)
         return found
+
+    def cached(self, name: str) -> SecurityLevel | None:
+        """The level when known without the database (built in, or cached), else None."""
+        if name in BUILT_IN:
+            return BUILT_IN[name]
+        with self._lock:
+            hit = self._cache.get(name)
+        return hit[0] if hit is not None and hit[1] > time.monotonic() else None
 
     def require(self, level_name: str, entity: Entity, need: str) -> None:
         if not self.level(level_name).allows(entity, need):

@@ -7,7 +7,8 @@ error nothing is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from mspcrm.domain.validation import (
     missing_required,
     read_body,
 )
-from mspcrm.domain.wire import record_to_wire
+from mspcrm.domain.wire import UDFS
 from mspcrm.errors import NotFoundError, ValidationError
 from mspcrm.query.ast import Group, Query
 from mspcrm.query.parser import parse_query
@@ -34,7 +35,7 @@ from mspcrm.services import hooks
 from mspcrm.services.context import Actor
 from mspcrm.services.duplicates import reindex_record
 from mspcrm.services.lookups import resolve_names
-from mspcrm.store import catalog, history, repository
+from mspcrm.store import history, hot, repository
 from mspcrm.store.database import Database
 
 
@@ -56,6 +57,23 @@ class Page:
         return self.items[-1]["id"] if self.items else None
 
 
+@contextmanager
+def _cursor(conn: Connection) -> Iterator[Any]:
+    """A DBAPI cursor in ``conn``'s transaction (for ``store.hot``'s raw reads)."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
+def _only(item: dict[str, Any], include: set[str]) -> dict[str, Any]:
+    """A wire object limited to ``include`` and the id (IncludeFields), UDFs likewise."""
+    out = {k: v for k, v in item.items() if k in include or k == "id"}
+    out[UDFS] = [u for u in item[UDFS] if u["name"] in include]
+    return out
+
+
 class RecordService:
     """CRUD over the declarations. ``strict``: default mode; ``duplicate_checks``: CRM checks on."""
 
@@ -71,26 +89,36 @@ class RecordService:
         self.registry = registry
         self.strict = strict
         self.duplicate_checks = duplicate_checks
+        self._udf_cache = hot.UdfDefinitionCache()
+        self._picklist_cache = hot.PicklistCache()
 
     # ---- metadata -------------------------------------------------------------------
     def udf_definitions(self, conn: Connection, entity: Entity) -> list[UdfDefinition]:
-        return catalog.udf_definitions(conn, entity.name) if entity.has_udfs else []
+        """Read in ``conn``'s transaction every time; parsed again only when they changed."""
+        if not entity.has_udfs:
+            return []
+        with _cursor(conn) as cursor:
+            return self._udf_cache.definitions(cursor, conn.dialect, entity.name)
 
     def udf_fields(self, conn: Connection, entity: Entity) -> dict[str, Field]:
         return {d.name: d.as_field() for d in self.udf_definitions(conn, entity)}
 
     def picklists(self, conn: Connection, entity: Entity) -> dict[str, list[PicklistValue]]:
         keys = {f.name: picklist_key(entity, f) for f in entity.fields if f.picklist}
-        stored = catalog.picklists(conn, sorted(set(keys.values())))
+        if not keys:
+            return {}
+        with _cursor(conn) as cursor:
+            stored = self._picklist_cache.values(
+                cursor, conn.dialect, tuple(sorted(set(keys.values())))
+            )
         return {name: stored.get(key, []) for name, key in keys.items()}
 
     # ---- reads --------------------------------------------------------------------------
     def get(self, entity: Entity, record_id: int) -> dict[str, Any] | None:
-        with self.db.read() as conn:
-            record = repository.get(conn, entity, record_id)
-            if record is None:
-                return None
-            return record_to_wire(entity, record, self.udf_definitions(conn, entity))
+        """One record's wire object (the hot path: see ``store.hot``)."""
+        with self.db.raw_read() as cursor:
+            dialect = self.db.engine.dialect
+            return hot.get_wire(cursor, dialect, entity, record_id, self._udf_cache)
 
     def parse(self, conn: Connection, entity: Entity, document: Any) -> Query:
         return parse_query(entity, document, self.udf_fields(conn, entity), strict=self.strict)
@@ -108,13 +136,21 @@ class RecordService:
             query = self.parse(conn, entity, document)
             size = page_size or query.max_records
             rows = repository.select_page(
-                conn, entity, query.where, limit=size + 1, after_id=after_id, before_id=before_id
+                conn,
+                entity,
+                query.where,
+                limit=size + 1,
+                after_id=after_id,
+                before_id=before_id,
+                raw=True,
             )
             udfs = self.udf_definitions(conn, entity)
         more = len(rows) > size
         rows = rows[1:] if (more and before_id is not None) else rows[:size]
-        include = None if query.include is None else {f.name for f in query.include}
-        items = [record_to_wire(entity, r, udfs, include) for r in rows]
+        items = hot.wire_rows(entity, self.db.dialect, rows, udfs)
+        if query.include is not None:
+            include = {f.name for f in query.include}
+            items = [_only(item, include) for item in items]
         has_next = more if before_id is None else True
         has_prev = (after_id is not None and after_id >= 0) or (before_id is not None and more)
         return Page(items=items, query=query, has_next=has_next, has_prev=has_prev)

@@ -9,7 +9,7 @@ writer), and a Unicode-aware ``lower()`` so case-insensitive matching treats
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -83,15 +83,39 @@ class Database:
     def __init__(self, url: str | None, *, sqlite_sync: str = "FULL") -> None:
         self.url = normalise_url(url)
         self.engine = create_engine(url, sqlite_sync=sqlite_sync)
+        self.raw_read_setup: list[Callable[[Any], None]] = []
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def inline_point_reads(self) -> bool:
+        """Whether a read of one row by primary key may run on the event loop: on SQLite it
+        takes tens of microseconds, a WAL reader never waits for a writer, and a hop to a
+        worker thread costs more than the read; on PostgreSQL it is a network round trip."""
+        return self.dialect == "sqlite"
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def raw_read(self) -> Iterator[Any]:
+        """A DBAPI cursor for a short read outside SQLAlchemy's execution machinery (the hot
+        reads of ``store.hot``); the read's time cap applies as in ``read``."""
+        fairy = self.engine.raw_connection()
+        try:
+            for setup in self.raw_read_setup:
+                setup(fairy.dbapi_connection)
+            cursor = fairy.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+        finally:
+            fairy.close()  # back to the pool, which ends any transaction the driver began
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -36,6 +36,9 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> Changes:
     }
 
 
+_INSERT = sa.insert(eh)
+
+
 def record(
     conn: Connection,
     *,
@@ -48,19 +51,18 @@ def record(
     channel: str,
     context: str | None = None,
 ) -> None:
-    conn.execute(
-        sa.insert(eh).values(
-            entity=entity,
-            record_id=record_id,
-            op=op,
-            at=utc_now(),
-            resource_id=resource_id,
-            api_user_id=api_user_id,
-            channel=channel,
-            context=context,
-            changes=changes,
-        )
-    )
+    row = {
+        "entity": entity,
+        "record_id": record_id,
+        "op": op,
+        "at": utc_now(),
+        "resource_id": resource_id,
+        "api_user_id": api_user_id,
+        "channel": channel,
+        "context": context,
+        "changes": changes,
+    }
+    conn.execute(_INSERT, row)  # one statement, parameters apart: compiled once
 
 
 def for_record(conn: Connection, entity: str, record_id: int) -> list[dict[str, Any]]:

@@ -60,7 +60,31 @@ def snapshot(
 
 
 def forget_expired_slots(conn: Connection, now: float) -> None:
-    conn.execute(sa.delete(rs).where(rs.c.expires_at <= now))
+    """Expired request leases (server registrations are kept on their own clock)."""
+    conn.execute(sa.delete(rs).where(rs.c.expires_at <= now, rs.c.scope.not_like(f"{SERVER}%")))
+
+
+# ---- serving processes: one registration row each, renewed while the process lives ---------
+SERVER = "~server:"  # scopes of request leases start with an upper-cased integration code
+
+
+def register_server(conn: Connection, name: str, expires_at: float) -> None:
+    scope = f"{SERVER}{name}"
+    conn.execute(sa.delete(rs).where(rs.c.scope == scope))
+    conn.execute(sa.insert(rs).values(scope=scope, expires_at=expires_at))
+
+
+def unregister_server(conn: Connection, name: str) -> None:
+    conn.execute(sa.delete(rs).where(rs.c.scope == f"{SERVER}{name}"))
+
+
+def other_servers(conn: Connection, name: str, now: float) -> int:
+    """Serving processes other than ``name`` whose registration is current; expired ones go."""
+    conn.execute(sa.delete(rs).where(rs.c.scope.like(f"{SERVER}%"), rs.c.expires_at <= now))
+    statement = sa.select(sa.func.count()).where(
+        rs.c.scope.like(f"{SERVER}%"), rs.c.scope != f"{SERVER}{name}"
+    )
+    return int(conn.execute(statement).scalar_one())
 
 
 def take_slot(conn: Connection, scope: str, expires_at: float) -> int:
@@ -114,6 +138,10 @@ def install_query_timeout(db: Database, seconds: float) -> None:
         db.engine.dispose()  # connections opened before (migrations) are replaced
         return
 
+    def cap_read(raw: Any) -> None:
+        deadline = time.monotonic() + seconds
+        raw.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, PROGRESS_STEPS)
+
     def on_begin(conn: Connection) -> None:
         raw = conn.connection.dbapi_connection
         if raw is None:
@@ -121,7 +149,7 @@ def install_query_timeout(db: Database, seconds: float) -> None:
         if conn.get_execution_options().get(WRITE_OPTION, False):
             raw.set_progress_handler(None, 0)
             return
-        deadline = time.monotonic() + seconds
-        raw.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, PROGRESS_STEPS)
+        cap_read(raw)
 
     event.listen(db.engine, "begin", on_begin)
+    db.raw_read_setup.append(cap_read)

@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from mspcrm.domain.entity import Entity, snake
 from mspcrm.domain.fields import Field
 from mspcrm.query.ast import Node
+from mspcrm.store import hot
 from mspcrm.store.compile import compile_filter, udf_storage_value
 from mspcrm.store.schema import UDF_COLUMN, entity_table
 
@@ -58,12 +59,18 @@ def _row_values(entity: Entity, values: dict[str, Any]) -> dict[str, Any]:
 def insert(
     conn: Connection, entity: Entity, values: dict[str, Any], udfs: dict[str, Any] | None = None
 ) -> int:
-    table = entity_table(entity)
     row = _row_values(entity, values)
     if entity.has_udfs:
         row[UDF_COLUMN] = {k: udf_storage_value(v) for k, v in (udfs or {}).items()}
-    result = conn.execute(sa.insert(table).values(row).returning(table.c.id))
+    result = conn.execute(_insert_statement(entity, frozenset(row)), row)
     return int(result.scalar_one())
+
+
+@lru_cache(maxsize=512)
+def _insert_statement(entity: Entity, columns: frozenset[str]) -> sa.Insert:
+    """One INSERT per entity and column set, its values passed apart (compiled once)."""
+    table = entity_table(entity)
+    return sa.insert(table).values({c: sa.bindparam(c) for c in columns}).returning(table.c.id)
 
 
 def update(
@@ -119,8 +126,10 @@ def select_page(
     limit: int,
     after_id: int | None = None,
     before_id: int | None = None,
-) -> list[Record]:
-    """Up to ``limit`` records matching ``node`` in id order, keyset-paged.
+    raw: bool = False,
+) -> list[Any]:
+    """Up to ``limit`` records matching ``node`` in id order, keyset-paged; with ``raw``, the
+    driver's rows of ``hot.page_columns`` (for ``hot.wire_rows``) instead of records.
 
     The keyset bounds come first in the WHERE clause: SQLite uses the first range
     constraint on the rowid it meets, and clients commonly filter ``id gte 0`` as
@@ -128,7 +137,7 @@ def select_page(
     """
     names, columns = _columns(entity)
     table = entity_table(entity)
-    statement = sa.select(*columns)
+    statement = sa.select(*(hot.page_columns(entity) if raw else columns))
     if after_id is not None:
         statement = statement.where(table.c.id > after_id)
     if before_id is not None:
@@ -139,7 +148,7 @@ def select_page(
         rows = list(conn.execute(inner))[::-1]
     else:
         rows = list(conn.execute(statement.order_by(table.c.id).limit(limit)))
-    return [_record(names, row) for row in rows]
+    return rows if raw else [_record(names, row) for row in rows]
 
 
 def count(conn: Connection, entity: Entity, node: Node) -> int:
