@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from mspcrm.services.limits import Admission
+from mspcrm.store import limits as store_limits
 from tests.reliability.conftest import LARGE, App, FakeClock
 
 BASE = "/ATServicesRest/V1.0"
@@ -186,3 +187,62 @@ def test_a_clock_behind_the_newest_minute_counts_without_a_duplicate_row(make_ap
     clock.advance(-60)
     assert served(app.client.get(f"{BASE}/Companies/0"))
     assert app.services.limits.count() == 3
+
+
+def _stored_count(app: App) -> int:
+    """What the database holds (not what the process keeps in memory)."""
+    with app.services.limits.db.read() as conn:
+        return sum(c for _, c in store_limits.minute_counts(conn, 0))
+
+
+def test_alone_a_server_counts_in_memory_and_writes_once_a_second(make_app: Any) -> None:
+    app: App = make_app()
+    clock = clocked(app)
+    for _ in range(5):  # the first request syncs; the next four are counted in memory
+        assert served(app.client.get(f"{BASE}/Companies/0"))
+    assert app.services.limits.shared is False
+    assert _stored_count(app) == 1
+    clock.advance(1)  # a second later, the next request writes what memory counted
+    assert served(app.client.get(f"{BASE}/Companies/0"))
+    assert _stored_count(app) == 6
+    for _ in range(3):
+        assert served(app.client.get(f"{BASE}/Companies/0"))
+    assert threshold(app)["currentTimeframeRequestCount"] == 10  # written before answering
+    assert _stored_count(app) == 10
+
+
+def test_a_second_server_makes_both_count_in_the_database(make_app: Any) -> None:
+    first: App = make_app(requests_per_hour=100_000)
+    clock = clocked(first)
+    code = first.creds.headers["ApiIntegrationcode"].upper()
+    held = _hold(first, "Company", code, 3)  # alone: held in memory
+    assert first.services.limits.shared is False
+    assert all(a.slot_id is None for a in held)
+    second: App = make_app(requests_per_hour=100_000)  # registers on creation
+    second.services.limits.clock = clock
+    clock.advance(1)
+    for admission in held[1:]:
+        first.services.limits.release(admission)
+    assert served(first.client.get(f"{BASE}/Contacts/0"))  # first syncs: learns of second
+    assert first.services.limits.shared is True
+    assert second.client.get(f"{BASE}/Companies/0").status_code in (200, 404)  # 1 of 3 held
+    _hold(first, "Company", code, 1)  # through the database now: 2 held by first
+    assert second.client.get(f"{BASE}/Companies/0").status_code in (200, 404)
+    _hold(second, "Company", code, 1)  # the third
+    refused = first.client.get(f"{BASE}/Companies/0")
+    assert refused.status_code == 429, "slots of both servers are seen by both"
+    first.services.limits.release(held[0])  # the slot first held from memory, now a row
+    assert served(second.client.get(f"{BASE}/Companies/0"))
+
+
+def test_near_the_threshold_every_request_is_counted_in_the_database(make_app: Any) -> None:
+    app: App = make_app(requests_per_hour=1_000)  # margin: the last 10
+    clocked(app)
+    app.services.limits.record(985)
+    for _ in range(4):  # 986..989: from memory
+        assert served(app.client.get(f"{BASE}/Companies/0"))
+    assert _stored_count(app) == 985
+    for _ in range(11):  # 990..1000, within 1% of the threshold: each through the database
+        assert served(app.client.get(f"{BASE}/Companies/0"))
+    assert _stored_count(app) == 1_000
+    assert app.client.get(f"{BASE}/Companies/0").status_code == 429

@@ -19,6 +19,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 WRITE_OPTION = "mspcrm_write"
+# SQLite's page cache is per connection and the pool keeps up to 24: 8 MiB each keeps a
+# server with a million companies under 300 MB (64 MiB each reached 622 MB), and the OS
+# page cache holds the rest of the file anyway.
+SQLITE_CACHE_KIB = 8192
 DEFAULT_SQLITE_FILE = "mspcrm.db"
 
 
@@ -45,7 +49,7 @@ def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any, sync: st
         "foreign_keys=ON",
         "busy_timeout=30000",
         f"synchronous={sync}",
-        "cache_size=-65536",
+        f"cache_size=-{SQLITE_CACHE_KIB}",
         "temp_store=MEMORY",
     ):
         cursor.execute(f"PRAGMA {pragma}")
@@ -65,7 +69,7 @@ def create_engine(url: str | None, *, sqlite_sync: str = "FULL") -> Engine:
             full,
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=8,
-            max_overflow=24,
+            max_overflow=16,
         )
         event.listen(
             engine,
