@@ -21,40 +21,26 @@ from mspcrm.domain.picklists import PicklistValue
 from mspcrm.domain.udfs import UdfDefinition
 from mspcrm.errors import MspcrmError, ValidationError
 from mspcrm.services.context import Actor
-from mspcrm.services.import_rows import RowMapper, plan_columns, write_body
+from mspcrm.services.import_bulk import BulkImport, bulk_rules
+from mspcrm.services.import_rows import (
+    CREATE,
+    ERROR,
+    SKIPPED,
+    STATUS_COUNT,
+    UNCHANGED,
+    UPDATE,
+    RowMapper,
+    RowResult,
+    cell_problem,
+    plan_columns,
+    utf8_problem,
+    write_body,
+)
 from mspcrm.services.records import RecordService
-from mspcrm.store import import_jobs
+from mspcrm.store import bulk, import_jobs
 from mspcrm.store.import_jobs import ImportJob
 
 DEFAULT_BATCH = 1000
-CREATE, UPDATE, UNCHANGED, SKIPPED, ERROR = "create", "update", "unchanged", "skipped", "error"
-STATUS_COUNT = {
-    CREATE: "created",
-    UPDATE: "updated",
-    UNCHANGED: "unchanged",
-    SKIPPED: "skipped",
-    ERROR: "errors",
-}
-
-
-@dataclass(frozen=True)
-class RowResult:
-    row: int  # the record's number in the file; the header is row 1
-    status: str  # create | update | unchanged | skipped | error
-    id: int | None = None
-    key: str = ""
-    errors: tuple[str, ...] = ()
-    changes: tuple[str, ...] = ()
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "row": self.row,
-            "status": self.status,
-            "id": self.id,
-            "key": self.key,
-            "errors": list(self.errors),
-            "changes": list(self.changes),
-        }
 
 
 @dataclass
@@ -64,6 +50,7 @@ class ImportOptions:
     batch_size: int = DEFAULT_BATCH
     resume_job: int | None = None
     file_name: str = ""
+    bulk: bool = True  # plain creates written set-wise (False: every row through the write path)
 
 
 @dataclass
@@ -130,15 +117,6 @@ def _records(stream: IO[bytes]) -> tuple[_CountingReader, Iterator[list[str]]]:
         newline="",
     )
     return counter, csv.reader(text)
-
-
-def _utf8_problem(cells: list[str]) -> str | None:
-    try:
-        "\x1f".join(cells).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        bad = exc.object[exc.start : exc.end].encode("utf-8", "surrogateescape")
-        return f"not valid UTF-8 (byte {bad[:1].hex()}); save the file as UTF-8"
-    return None
 
 
 class RejectsWriter:
@@ -208,6 +186,7 @@ class ImportRun:
         job_id = job.id if job else None
         self.result = ImportResult(entity.name, options.dry_run, job_id, skip, skip)
         self.rejects: RejectsWriter | None = None
+        self.bulk: BulkImport | None = None
         self.width = 0
         self.handled = 0
 
@@ -216,11 +195,12 @@ class ImportRun:
         header = next(records, None)
         if not header or not any(h.strip() for h in header):
             raise ValidationError("The file is empty: the first row must name the columns")
-        problem = _utf8_problem(header)
+        problem = utf8_problem(header)
         if problem:
             raise ValidationError(f"The header row is {problem}")
         mapper = self._mapper(header)
         self.width = len(header)
+        self.bulk = self._bulk(mapper)
         if rejects is not None:
             self.rejects = RejectsWriter(rejects, header, append=self.result.resumed_from > 0)
         try:
@@ -249,6 +229,23 @@ class ImportRun:
             strict=self.records.strict,
         )
 
+    def _bulk(self, mapper: RowMapper) -> BulkImport | None:
+        rules = bulk_rules(self.entity) if self.options.bulk else None
+        if rules is None:
+            return None
+        found = BulkImport(
+            self.records,
+            self.entity,
+            rules,
+            self.actor,
+            mapper,
+            update_existing=self.options.update_existing,
+            width=self.width,
+        )
+        with self.db.read() as conn:
+            found.prepare(conn)
+        return found
+
     def _dry_run(self, batches: Iterator[Batch], mapper: RowMapper, counter: Any) -> None:
         with self.db.write() as conn:
             everything = conn.begin_nested()
@@ -258,7 +255,7 @@ class ImportRun:
 
     def _commit_batch(self, batch: Batch, mapper: RowMapper, counter: Any) -> None:
         assert self.job is not None
-        with self.db.write() as conn:
+        with bulk.batch_write(self.db) as conn:
             results = self._rows(conn, batch, mapper)
             added: dict[str, int] = {}
             for result in results:
@@ -273,6 +270,8 @@ class ImportRun:
             import_jobs.finish(conn, self.job.id)
 
     def _rows(self, conn: Connection, batch: Batch, mapper: RowMapper) -> list[RowResult]:
+        if self.bulk is not None:
+            return self.bulk.rows(conn, batch, lambda n, c: self._row(conn, n, c, mapper))
         return [self._row(conn, number, cells, mapper) for number, cells in batch]
 
     def _report(self, batch: Batch, results: list[RowResult], counter: Any) -> None:
@@ -289,12 +288,9 @@ class ImportRun:
             self.on_progress(Progress(self.handled, counter.count, dict(self.result.counts)))
 
     def _row(self, conn: Connection, number: int, cells: list[str], mapper: RowMapper) -> RowResult:
-        if len(cells) != self.width:
-            message = f"{len(cells)} cells, but the header has {self.width} columns"
-            return RowResult(number, ERROR, errors=(message,))
-        problem = _utf8_problem(cells)
-        if problem:
-            return RowResult(number, ERROR, errors=(problem,))
+        rejected = cell_problem(number, cells, self.width)
+        if rejected is not None:
+            return rejected
         try:
             return self._write(conn, number, cells, mapper)
         except MspcrmError as exc:
@@ -342,3 +338,21 @@ def _batches(records: Iterator[list[str]], skip: int, size: int) -> Iterator[Bat
             batch = []
     if batch:
         yield batch
+
+
+__all__ = [
+    "CREATE",
+    "DEFAULT_BATCH",
+    "ERROR",
+    "SKIPPED",
+    "STATUS_COUNT",
+    "UNCHANGED",
+    "UPDATE",
+    "ImportOptions",
+    "ImportResult",
+    "ImportRun",
+    "Progress",
+    "ProgressCallback",
+    "RowCallback",
+    "RowResult",
+]
