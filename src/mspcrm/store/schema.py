@@ -4,10 +4,17 @@ One table per entity, one column per declared field (named by
 ``mspcrm.domain.entity.snake``), UDF values in one JSON column, references as
 foreign keys, case-insensitive indexes on ``lower(text)``. Plus the few tables
 the server itself needs: picklist values, UDF definitions, API credentials.
+
+Substring search (``contains``, ``beginsWith``, ``endsWith``) on the text fields
+an entity names in ``search_fields`` is served by a trigram index: on PostgreSQL
+a ``pg_trgm`` GIN index on ``lower(column)`` (declared here, PostgreSQL only), on
+SQLite an FTS5 ``trigram`` table per entity (``SEARCH_INDEXES``; created and kept
+current by triggers in the migrations, outside SQLAlchemy's metadata).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -78,6 +85,52 @@ def _column(entity: Entity, f: Field) -> sa.Column[object]:
     return sa.Column(name, column_type(f.kind), *args, nullable=True)
 
 
+TRIGRAM = 3  # characters in a trigram: shorter patterns cannot use a trigram index
+
+
+@dataclass(frozen=True)
+class SearchIndex:
+    """An entity's trigram-indexed text columns; on SQLite the FTS5 table holding them."""
+
+    table: str
+    columns: tuple[str, ...]
+
+    @property
+    def fts_table(self) -> str:
+        return f"{self.table}_fts"
+
+    @property
+    def sqlite_tables(self) -> tuple[str, ...]:
+        """The FTS5 table and its shadow tables (external content: no ``_content``)."""
+        shadows = ("data", "idx", "docsize", "config")
+        return (self.fts_table, *(f"{self.fts_table}_{s}" for s in shadows))
+
+    @property
+    def sqlite_triggers(self) -> tuple[str, ...]:
+        return tuple(f"{self.fts_table}_{event}" for event in ("insert", "delete", "update"))
+
+    @property
+    def postgresql_indexes(self) -> tuple[str, ...]:
+        return tuple(f"ix_{self.table}_{column}_trgm" for column in self.columns)
+
+
+def _search_index(entity: Entity) -> SearchIndex | None:
+    """The text fields a free-text search looks in, for the entities clients create.
+
+    Reference data (countries) and the staff list (resources) stay small; a field
+    shorter than a trigram can never contain a pattern the index could serve.
+    """
+    if not (entity.can_create and entity.api_writable):
+        return None
+    fields = [entity.require(name) for name in entity.search_fields]
+    columns = tuple(
+        snake(f.name)
+        for f in fields
+        if isinstance(f.kind, Text) and not f.udf and not 0 < f.kind.length < TRIGRAM
+    )
+    return SearchIndex(entity.table, columns) if columns else None
+
+
 def _indexes(entity: Entity, table: sa.Table) -> None:
     names = dict.fromkeys((*entity.indexed, *(f.name for f in entity.fields if f.reference)))
     for name in names:
@@ -85,6 +138,16 @@ def _indexes(entity: Entity, table: sa.Table) -> None:
         column = table.c[snake(f.name)]
         expression = sa.func.lower(column) if f.is_text else column
         sa.Index(f"ix_{entity.table}_{snake(f.name)}", expression)
+    search = SEARCH_INDEXES.get(entity.table)
+    if search is None:
+        return
+    for name, index_name in zip(search.columns, search.postgresql_indexes, strict=True):
+        sa.Index(
+            index_name,
+            sa.func.lower(table.c[name]).label(name),
+            postgresql_using="gin",
+            postgresql_ops={name: "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql")
 
 
 def _entity_table(entity: Entity) -> sa.Table:
@@ -96,7 +159,21 @@ def _entity_table(entity: Entity) -> sa.Table:
     return table
 
 
+SEARCH_INDEXES: dict[str, SearchIndex] = {
+    index.table: index for index in map(_search_index, ENTITIES) if index is not None
+}
 ENTITY_TABLES: dict[str, sa.Table] = {e.name: _entity_table(e) for e in ENTITIES}
+
+SQLITE_SEARCH_TABLES = frozenset(t for i in SEARCH_INDEXES.values() for t in i.sqlite_tables)
+POSTGRESQL_ONLY_INDEXES = frozenset(
+    n for i in SEARCH_INDEXES.values() for n in i.postgresql_indexes
+)
+
+
+def comparable(name: str | None, type_: str, _parents: Any) -> bool:
+    """Alembic ``include_name``: leave the SQLite FTS5 tables out of schema comparisons."""
+    return not (type_ == "table" and name in SQLITE_SEARCH_TABLES)
+
 
 picklist_values = sa.Table(
     "picklist_values",
