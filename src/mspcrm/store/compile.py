@@ -3,11 +3,17 @@
 Every value is a bound parameter: no client text is ever part of the SQL.
 Text compares case-insensitively through ``lower()`` on both sides (indexed
 as ``lower(column)``); LIKE patterns escape ``%``, ``_`` and ``\\``.
+
+Substring operators on trigram-indexed columns: PostgreSQL's planner uses the
+``pg_trgm`` index on ``lower(column)`` for the LIKE as it is. On SQLite the LIKE
+is preceded by ``id IN (SELECT rowid FROM <entity>_fts WHERE <column> MATCH ...)``
+(see ``search_terms``), a superset of the LIKE's rows, so the result is the LIKE's.
 """
 
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
@@ -18,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from mspcrm.domain.entity import snake
 from mspcrm.domain.fields import DateTime, Double, Field, Text
 from mspcrm.query.ast import Condition, Group, Node
-from mspcrm.store.schema import UDF_COLUMN
+from mspcrm.store.schema import SEARCH_INDEXES, TRIGRAM, UDF_COLUMN
 
 
 def udf_storage_value(value: Any) -> Any:
@@ -32,10 +38,39 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def search_terms(value: str) -> list[str]:
+    """Substrings every text containing ``value`` contains, as SQLite's FTS5 trigram
+    table (``case_sensitive 0``) folds it; empty when none is a trigram long.
+
+    The LIKE compares ``lower()`` (Python's ``str.lower``, registered by the server)
+    of both sides, and the pattern's text is literal (wildcards escaped), so a match
+    contains ``value.lower()``. FTS5 folds each character on its own, and differently
+    from ``str.lower`` outside ASCII; so the terms are the lower-cased value's ASCII
+    runs, where the two agree: an ASCII character of a lowered text comes from an
+    ASCII character (folded alike), from KELVIN SIGN (both give "k"), or from
+    LATIN CAPITAL LETTER I WITH DOT ABOVE, which lowers to "i" + U+0307 but which FTS5
+    keeps as it is: that "i" is always followed by U+0307, so only a run's last
+    character can be it, and a final "i" is dropped. ``tests/test_search_index.py``
+    checks the premise against every code point.
+    """
+    runs = (run[:-1] if run.endswith("i") else run for run in _NOT_ASCII.split(value.lower()))
+    return [run for run in runs if len(run) >= TRIGRAM]
+
+
+def _fts_query(terms: list[str]) -> str:
+    return " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
 class Compiler:
-    def __init__(self, table: sa.Table, dialect: str) -> None:
+    def __init__(self, table: sa.Table, dialect: str, *, search_index: bool = True) -> None:
         self.table = table
         self.dialect = dialect
+        search = SEARCH_INDEXES.get(table.name)
+        use = search_index and dialect == "sqlite" and search is not None
+        self.search = search if use else None
 
     def column(self, field: Field) -> ColumnElement[Any]:
         if not field.udf:
@@ -82,10 +117,23 @@ class Compiler:
                 "endsWith": f"%{escaped}",
                 "contains": f"%{escaped}%",
             }[cond.op]
-            return left.like(sa.func.lower(sa.literal(pattern, sa.String())), escape="\\")
+            like = left.like(sa.func.lower(sa.literal(pattern, sa.String())), escape="\\")
+            return self.prefiltered(cond.field, str(cond.value), like)
         if text and cond.op in ("gt", "gte", "lt", "lte") and self.dialect == "postgresql":
             left = left.collate("C")
         return cast("ColumnElement[bool]", _COMPARE[cond.op](left, right))
+
+    def prefiltered(
+        self, field: Field, value: str, like: ColumnElement[bool]
+    ) -> ColumnElement[bool]:
+        """``like``, after the SQLite trigram table's candidates when it can tell them."""
+        name = snake(field.name)
+        terms = search_terms(value)
+        if self.search is None or field.udf or name not in self.search.columns or not terms:
+            return like
+        fts = sa.table(self.search.fts_table, sa.column("rowid"), sa.column(name))
+        candidates = sa.select(fts.c.rowid).where(fts.c[name].match(_fts_query(terms)))
+        return sa.and_(self.table.c.id.in_(candidates), like)
 
 
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
@@ -98,5 +146,8 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def compile_filter(node: Node, table: sa.Table, dialect: str) -> ColumnElement[bool]:
-    return Compiler(table, dialect).node(node)
+def compile_filter(
+    node: Node, table: sa.Table, dialect: str, *, search_index: bool = True
+) -> ColumnElement[bool]:
+    """``search_index=False``: never the SQLite trigram table (the plain path, for tests)."""
+    return Compiler(table, dialect, search_index=search_index).node(node)
