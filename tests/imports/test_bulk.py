@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from mspcrm.config import Settings
 from mspcrm.domain.entities import COMPANY, COMPANY_LOCATION, CONTACT, OPPORTUNITY
 from mspcrm.domain.entity import snake
-from mspcrm.domain.fields import Default
+from mspcrm.domain.fields import Default, Maintained
 from mspcrm.domain.udfs import UdfDefinition
 from mspcrm.services.crm import Services, build_services
 from mspcrm.services.import_bulk import bulk_rules
@@ -28,8 +28,12 @@ from tests.conftest import _reset_postgres
 from tests.imports.helpers import ACTOR, run_import, write_csv
 
 NOW = (Default.NOW, Default.TODAY)
-STAMPS = {"create_date", "last_activity_date", "last_tracked_modified_date_time"}
-STAMP_FIELDS = {"createDate", "lastActivityDate", "lastTrackedModifiedDateTime"}
+MOMENTS = [  # fields stamped with the time of the write: left out of the comparison
+    f for e in (COMPANY, COMPANY_LOCATION, CONTACT, OPPORTUNITY) for f in e.fields
+    if f.maintained in (Maintained.CREATED_AT, Maintained.MODIFIED_AT) or f.default in NOW
+]  # fmt: skip
+STAMPS = {snake(f.name) for f in MOMENTS}
+STAMP_FIELDS = {f.name for f in MOMENTS}
 HEADER = [
     "id",
     "Company Name",
@@ -109,8 +113,8 @@ def _seed(services: Services) -> int:
     return existing
 
 
-def _snapshot(services: Services) -> dict[str, Any]:
-    tables = {
+def _snapshot(services: Services, tables: dict[str, sa.Table] | None = None) -> dict[str, Any]:
+    tables = tables or {
         "companies": ENTITY_TABLES["Company"],
         "locations": ENTITY_TABLES["CompanyLocation"],
         "history": entity_history,
@@ -133,19 +137,21 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _import(services: Services, path: Path, **options: Any) -> tuple[Any, Any, Any]:
-    result, rows = run_import(services, "companies", path, batch_size=25, **options)
+def _import(
+    services: Services, path: Path, entity: str = "companies", **options: Any
+) -> tuple[Any, Any, Any]:
+    result, rows = run_import(services, entity, path, batch_size=25, **options)
     return result.counts, [r.to_wire() for r in rows], _snapshot(services)
 
 
 @pytest.fixture
 def fresh(
     db_url: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[Callable[[], Services]]:
+) -> Iterator[Callable[..., Services]]:
     """A new, empty database at each call (the previous one's services are closed)."""
     opened: list[Services] = []
 
-    def make() -> Services:
+    def make(compat: str = "default") -> Services:
         for services in opened:
             services.close()
         if db_url.startswith("postgresql"):
@@ -154,7 +160,7 @@ def fresh(
         else:
             url = str(tmp_path / f"fresh{len(opened)}.db")
             shutil.copy(request.getfixturevalue("sqlite_template"), url)
-        services = build_services(Settings(database_url=url))
+        services = build_services(Settings(database_url=url, compat=compat))
         opened.append(services)
         return services
 
@@ -163,12 +169,13 @@ def fresh(
         services.close()
 
 
+@pytest.mark.parametrize("compat", ["default", "autotask"])
 def test_bulk_writes_what_the_write_path_writes(
-    fresh: Callable[[], Services], tmp_path: Path
+    fresh: Callable[..., Services], tmp_path: Path, compat: str
 ) -> None:
     outcomes = []
     for bulk in (False, True):
-        services = fresh()
+        services = fresh(compat)
         existing = _seed(services)
         rows = [[str(existing) if r[0] == "EXISTING" else r[0], *r[1:]] for r in _rows()]
         path = write_csv(tmp_path / f"companies-{bulk}.csv", HEADER, rows)
@@ -204,25 +211,83 @@ def _opportunities(services: Services, tmp_path: Path, bulk: bool) -> tuple[Any,
     result, rows = run_import(services, "opportunities", path, batch_size=4, bulk=bulk)
     with services.db.read() as conn:
         table = ENTITY_TABLES["Opportunity"]
-        moments = {snake(f.name) for f in OPPORTUNITY.fields if f.maintained or f.default in NOW}
-        columns = [c for c in table.c if c.name not in moments]
+        columns = [c for c in table.c if c.name not in STAMPS]
         stored = [dict(r._mapping) for r in conn.execute(sa.select(*columns).order_by(table.c.id))]
     return result.counts, [r.to_wire() for r in rows], (owner, stored)
 
 
-def test_bulk_opportunities_as_the_write_path(
-    fresh: Callable[[], Services], tmp_path: Path
-) -> None:
+def _both_ways(
+    fresh: Callable[..., Services],
+    tmp_path: Path,
+    then: Callable[[Services, Path, bool], tuple[Any, Any, Any]],
+) -> list[tuple[Any, Any, Any]]:
+    """Ten companies, then ``then`` with the write path alone and with the bulk path."""
     outcomes = []
     for bulk in (False, True):
         services = fresh()
         _seed(services)
         path = write_csv(tmp_path / f"c-{bulk}.csv", HEADER, _rows()[:10])
         run_import(services, "companies", path)
-        outcomes.append(_opportunities(services, tmp_path, bulk))
-    slow, fast = outcomes
+        outcomes.append(then(services, tmp_path, bulk))
+    return outcomes
+
+
+def test_bulk_opportunities_as_the_write_path(
+    fresh: Callable[..., Services], tmp_path: Path
+) -> None:
+    slow, fast = _both_ways(fresh, tmp_path, _opportunities)
     assert fast == slow
     assert {r["status"] for r in fast[1]} == {"create", "update", "error"}
+
+
+CONTACT_HEADER = [
+    "First Name", "Last Name", "Email Address", "Company", "Title", "Mobile", "Primary Contact",
+    "Site Name", "Active",
+]  # fmt: skip
+
+
+def _contacts(services: Services, tmp_path: Path, bulk: bool) -> tuple[Any, Any, Any]:
+    services.records.create(
+        CONTACT,
+        {"firstName": "Old", "lastName": "Timer", "emailAddress": "old@c1.example",
+         "companyID": _company_id(services, "Company 001 Ltd")},
+        ACTOR,
+    )  # fmt: skip
+    rows = [
+        [f"First{i}", f"Last{i}", f"p{i}@c{i % 4}.example" if i % 3 else "",
+         f"Company {i % 4:03d} Ltd", "CTO" if i % 2 else "", f"+1 512 555 {i:04d}", "", "", ""]
+        for i in range(30)
+    ]  # fmt: skip
+    rows += [
+        ["Ann", "Lee", "ANN@c1.example", "company 001 ltd", "", "", "yes", "", ""],
+        ["Ann", "Lee", "ann@c1.example", "Company 001 Ltd", "CEO", "", "", "", ""],  # update
+        ["First3", "Last3", "", "Company 003 Ltd", "", "", "", "", "no"],  # by name: update
+        ["Old", "Timer", "old@c1.example", "Company 001 Ltd", "", "", "", "", ""],  # unchanged
+        ["Site", "Person", "", "Company 002 Ltd", "", "", "", "Primary Location", ""],
+        ["Bad", "Email", "not-an-email", "Company 002 Ltd", "", "", "", "", ""],
+        ["No", "Company", "", "Nobody Ltd", "", "", "", "", ""],
+        ["", "", "", "Company 002 Ltd", "", "", "", "", ""],
+        ["Two", "Primaries", "", "Company 001 Ltd", "", "", "true", "", ""],
+    ]
+    path = write_csv(tmp_path / f"contacts-{bulk}.csv", CONTACT_HEADER, rows)
+    counts, results, _ = _import(services, path, entity="contacts", bulk=bulk)
+    tables = {"contacts": ENTITY_TABLES["Contact"], "history": entity_history, "keys": match_keys}
+    return counts, results, _snapshot(services, tables)
+
+
+def _company_id(services: Services, name: str) -> int:
+    with services.db.read() as conn:
+        table = ENTITY_TABLES["Company"]
+        found = conn.execute(sa.select(table.c.id).where(table.c.company_name == name))
+        return int(found.scalar_one())
+
+
+def test_bulk_contacts_as_the_write_path(fresh: Callable[..., Services], tmp_path: Path) -> None:
+    slow, fast = _both_ways(fresh, tmp_path, _contacts)
+    assert fast[1] == slow[1]
+    for name in ("contacts", "history", "keys"):
+        assert fast[2][name] == slow[2][name], name
+    assert {r["status"] for r in fast[1]} == {"create", "update", "unchanged", "error"}
 
 
 def test_plain_creates_do_not_take_the_write_path(
@@ -245,12 +310,18 @@ def test_plain_creates_do_not_take_the_write_path(
     result, _ = run_import(services, "companies", path, batch_size=120)
     assert result.counts["created"] == 298 and result.counts["unchanged"] == 1
     assert calls == [102, 202]
+    calls.clear()
+    people = [[f"P{i}", "Doe", f"p{i}@x.example", f"Plain {i % 7}", ""] for i in range(200)]
+    people[50][4] = "yes"  # a primary contact: one by one (it changes other contacts)
+    header = ["First Name", "Last Name", "Email", "Company", "Primary Contact"]
+    result, _ = run_import(services, "contacts", write_csv(tmp_path / "p.csv", header, people))
+    assert result.counts["created"] == 200 and calls == [52]
 
 
 def test_which_entities_take_the_bulk_path() -> None:
     assert bulk_rules(COMPANY) is not None
     assert bulk_rules(OPPORTUNITY) is not None
-    assert bulk_rules(CONTACT) is None  # rules that change other contacts
+    assert bulk_rules(CONTACT) is not None
     assert bulk_rules(COMPANY_LOCATION) is None  # one primary location
 
 

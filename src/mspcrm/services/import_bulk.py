@@ -2,8 +2,9 @@
 
 A batch is handled in three steps, all in the batch's transaction:
 
-1. **Read.** Every row is read with the import's own reader (``RowMapper.read``:
-   the write path's ``read_body``, picklist labels, names resolved and cached).
+1. **Read.** Every row is read with the import's reader (``RowMapper.read_fast``: the
+   write path's coercions, picklist labels and names, each column's reading worked
+   out once per import).
 2. **Look up, once per batch.** The batch's natural keys (one query per key shape
    and 500 keys), the stored records they name, and every reference a create
    gives (one query per referenced entity). A new record's values are completed
@@ -14,20 +15,22 @@ A batch is handled in three steps, all in the batch's transaction:
    check joins the *pending* set; a row whose key finds a stored record that it
    would not change is ``unchanged`` (or ``skipped``) at once. Every other row --
    an update, an error, an ``id`` column, a key already written in this batch, a
-   field whose rule needs the database row by row (``parentCompanyID``: no cycles)
-   -- first flushes the pending set, then goes through ``RecordService`` as before
-   (``slow``), so its result and its error messages are exactly the write path's.
+   field whose rule needs the database row by row (``slow_fields``: a parent company,
+   a primary contact, a contact's site) -- first flushes the pending set, then goes
+   through ``RecordService`` as before, so its result and its messages are the write
+   path's own.
 
-A flush writes the pending creates set-wise: ids allocated up front, records,
+A flush writes the pending creates set-wise: ids allocated up front, the records,
 the records the entity's ``after_write`` rules create (a company's primary
 location: the rule itself runs, its ``related_insert`` collected), one history
 entry per record (as the write path writes them) and the duplicate-check keys,
-each table in one ``executemany`` (SQLite) or ``COPY`` (PostgreSQL). If the
+each table with multi-row INSERTs (SQLite) or one COPY (PostgreSQL). If the
 database refuses a flush, its rows go through the write path one by one.
 
-Only entities whose every rule is known here take this path (``BULK_RULES``);
-a rule added to an entity later sends that entity's rows down the write path
-until it is taught here (``bulk_rules`` checks the registered rules by name).
+Companies, contacts and opportunities take this path: an entity does only while every
+rule registered for it is one ``BULK_RULES`` names (``bulk_rules`` checks them by name),
+so a rule added later sends the entity's rows down the write path until it is taught
+here.
 """
 
 from __future__ import annotations
@@ -82,7 +85,7 @@ class BulkRules:
     before_write: frozenset[str] = frozenset()  # kept set-wise, or by ``slow_fields``
     after_write: frozenset[str] = frozenset()  # run as they are, their related inserts collected
     match_keys: frozenset[str] = frozenset()  # the duplicate-check keys: written set-wise
-    slow_fields: frozenset[str] = frozenset()  # a row giving one goes through the write path
+    slow_fields: frozenset[str] = frozenset()  # a row setting one goes through the write path
     related: frozenset[str] = frozenset()  # entities the after_write rules create
     lock: str | None = None  # the write path's lock around its duplicate check
 
@@ -100,6 +103,21 @@ BULK_RULES: dict[str, BulkRules] = {
         slow_fields=frozenset({"parentCompanyID"}),
         related=frozenset({"CompanyLocation"}),
         lock="Company.companyName",
+    ),
+    "Contact": BulkRules(
+        normalise=frozenset({"tidy_email"}),
+        # one_email_per_company: a row with an e-mail is matched by (company, e-mail), which
+        # finds every clash; location_of_same_company: rows naming a site go one by one;
+        # roles_go_with_the_contact: deletes only
+        before_write=frozenset(
+            {"one_email_per_company", "location_of_same_company", "roles_go_with_the_contact"}
+        ),
+        # one_primary_contact changes other contacts: primary contacts go one by one;
+        # roles_follow_the_contact: updates only
+        after_write=frozenset({"one_primary_contact", "roles_follow_the_contact"}),
+        match_keys=frozenset({"refresh_match_keys"}),
+        slow_fields=frozenset({"companyLocationID", "primaryContact"}),
+        lock="Contact.emailAddress",
     ),
     "Opportunity": BulkRules(),
 }
@@ -223,18 +241,15 @@ class BulkImport:
         self.allowed: dict[str, set[int]] = {}
 
     def _slow_columns(self, mapper: RowMapper) -> list[int]:
-        """Columns whose filled cell sends a row through the write path: fields with a
-        row-by-row rule, and names of records this import itself may write."""
+        """Columns whose filled cell sends a row through the write path: names of records
+        this import itself may write (read when the row's turn comes, as the write path
+        reads them)."""
         written = {self.entity.name, *self.rules.related}
-        slow = []
-        for column in mapper.columns:
-            if column.kind == "udf":
-                continue
-            target = self.entity.require(column.target)
-            by_name = column.kind == "name" and target.reference in written
-            if column.target in self.rules.slow_fields or by_name:
-                slow.append(column.index)
-        return slow
+        return [
+            column.index
+            for column in mapper.columns
+            if column.kind == "name" and self.entity.require(column.target).reference in written
+        ]
 
     def prepare(self, conn: Connection) -> None:
         """Read the catalog once: UDF defaults and the active picklist values."""
@@ -292,6 +307,8 @@ class BulkImport:
             read = self.mapper.read_fast(conn, cells)
         except MspcrmError:
             return row  # the write path reports it, with the same messages
+        if any(read.values.get(name) not in (None, False) for name in self.rules.slow_fields):
+            return row  # its rule needs the database row by row
         if read.id in (None, 0):
             keys = self.mapper.natural_keys(read.values)
             if keys:
