@@ -7,7 +7,7 @@ error nothing is written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +37,7 @@ from mspcrm.services.duplicates import reindex_record
 from mspcrm.services.lookups import resolve_names
 from mspcrm.store import history, hot, repository
 from mspcrm.store.database import Database
+from mspcrm.store.group_commit import GroupCommit
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class RecordService:
         self.duplicate_checks = duplicate_checks
         self._udf_cache = hot.UdfDefinitionCache()
         self._picklist_cache = hot.PicklistCache()
+        self._group = GroupCommit(db) if db.dialect == "sqlite" else None
 
     # ---- metadata -------------------------------------------------------------------
     def udf_definitions(self, conn: Connection, entity: Entity) -> list[UdfDefinition]:
@@ -180,8 +182,9 @@ class RecordService:
     def create(
         self, entity: Entity, body: Any, actor: Actor, *, parent_id: int | None = None
     ) -> int:
-        with self.db.write() as conn:
-            return self.create_in(conn, entity, body, actor, parent_id=parent_id)
+        return self._write(
+            lambda conn: self.create_in(conn, entity, body, actor, parent_id=parent_id)
+        )
 
     def create_in(
         self,
@@ -224,10 +227,11 @@ class RecordService:
         record_id: int | None = None,
         parent_id: int | None = None,
     ) -> int:
-        with self.db.write() as conn:
-            return self.update_in(
+        return self._write(
+            lambda conn: self.update_in(
                 conn, entity, body, actor, replace=replace, record_id=record_id, parent_id=parent_id
             )
+        )
 
     def update_in(
         self,
@@ -271,8 +275,9 @@ class RecordService:
     def delete(
         self, entity: Entity, record_id: int, actor: Actor, *, parent_id: int | None = None
     ) -> int:
-        with self.db.write() as conn:
-            return self.delete_in(conn, entity, record_id, actor, parent_id=parent_id)
+        return self._write(
+            lambda conn: self.delete_in(conn, entity, record_id, actor, parent_id=parent_id)
+        )
 
     def delete_in(
         self,
@@ -294,6 +299,14 @@ class RecordService:
         self._history(conn, entity, record_id, "delete", actor, current, gone, {})
         hooks.run("after_write", ctx)
         return record_id
+
+    def _write(self, work: Callable[[Connection], int]) -> int:
+        """One record's write: on SQLite through group commit (concurrent writes share one
+        transaction and one fsync, each in its own savepoint), else its own transaction."""
+        if self._group is not None:
+            return self._group.run(work)
+        with self.db.write() as conn:
+            return work(conn)
 
     # ---- the steps ----------------------------------------------------------------------
     def _read(self, conn: Connection, entity: Entity, body: Any) -> WriteBody:
