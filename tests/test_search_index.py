@@ -167,6 +167,25 @@ def test_indexed_and_plain_paths_select_the_same_records(named: Services, op: st
             _check(named, COMPANY, field, op, pattern)
 
 
+@pytest.mark.parametrize("op", OPERATORS)
+def test_a_common_pattern_skips_the_trigram_table_with_the_same_records(
+    named: Services, op: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trigram query matching at least ``COMMON_MATCHES`` rows is not used as a pre-filter
+    (the scan in id order finds a page sooner): with a threshold of 1, every pattern here is
+    common, and the records are still the plain path's and the evaluator's."""
+    monkeypatch.setattr(repository, "COMMON_MATCHES", 1)
+    for field in FIELDS:
+        for pattern in PATTERNS:
+            _check(named, COMPANY, field, op, pattern)
+    if named.db.dialect == "sqlite":
+        document = {"filter": [{"op": "contains", "field": "companyName", "value": "acme"}]}
+        with named.db.read() as conn:
+            where = named.records.parse(conn, COMPANY, document).where
+            sql = str(repository.where_clause(conn, COMPANY, where).compile(conn))
+        assert "companies_fts" not in sql
+
+
 def test_postgresql_uses_the_trigram_index_and_sqlite_its_fts_table(named: Services) -> None:
     """Guard against a vacuous comparison: the indexed path really uses the index."""
     document = {"filter": [{"op": "contains", "field": "companyName", "value": "kobarito"}]}

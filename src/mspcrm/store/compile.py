@@ -64,10 +64,21 @@ def _fts_query(terms: list[str]) -> str:
     return " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
+CommonProbe = Callable[[str, str, str], bool]
+
+
 class Compiler:
-    def __init__(self, table: sa.Table, dialect: str, *, search_index: bool = True) -> None:
+    def __init__(
+        self,
+        table: sa.Table,
+        dialect: str,
+        *,
+        search_index: bool = True,
+        common: CommonProbe | None = None,
+    ) -> None:
         self.table = table
         self.dialect = dialect
+        self.common = common
         search = SEARCH_INDEXES.get(table.name)
         use = search_index and dialect == "sqlite" and search is not None
         self.search = search if use else None
@@ -131,8 +142,11 @@ class Compiler:
         terms = search_terms(value)
         if self.search is None or field.udf or name not in self.search.columns or not terms:
             return like
+        query = _fts_query(terms)
+        if self.common is not None and self.common(self.search.fts_table, name, query):
+            return like  # most rows match: a scan in id order finds a page sooner
         fts = sa.table(self.search.fts_table, sa.column("rowid"), sa.column(name))
-        candidates = sa.select(fts.c.rowid).where(fts.c[name].match(_fts_query(terms)))
+        candidates = sa.select(fts.c.rowid).where(fts.c[name].match(query))
         return sa.and_(self.table.c.id.in_(candidates), like)
 
 
@@ -147,7 +161,14 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def compile_filter(
-    node: Node, table: sa.Table, dialect: str, *, search_index: bool = True
+    node: Node,
+    table: sa.Table,
+    dialect: str,
+    *,
+    search_index: bool = True,
+    common: CommonProbe | None = None,
 ) -> ColumnElement[bool]:
-    """``search_index=False``: never the SQLite trigram table (the plain path, for tests)."""
-    return Compiler(table, dialect, search_index=search_index).node(node)
+    """``search_index=False``: never the SQLite trigram table (the plain path, for tests).
+    ``common(fts_table, column, query)``: whether a trigram query matches so many rows that
+    the plain scan is the better plan (``repository`` asks the database)."""
+    return Compiler(table, dialect, search_index=search_index, common=common).node(node)

@@ -78,7 +78,13 @@ def create_engine(url: str | None, *, sqlite_sync: str = "FULL") -> Engine:
         )
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(full, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # psycopg prepares a statement run five times; PostgreSQL may then pick a generic plan,
+    # which cannot use a trigram index for a LIKE pattern known only at run time (measured:
+    # 120-380 ms instead of 2-6 ms). Custom plans keep the pattern in view.
+    options = {"options": "-c plan_cache_mode=force_custom_plan"}
+    return sa.create_engine(
+        full, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=options
+    )
 
 
 class Database:
