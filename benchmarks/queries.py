@@ -94,7 +94,7 @@ def compiled_pages(data: DataSet, docs: dict[str, dict[str, Any]]) -> dict[str, 
             statement = (
                 sa.select(*columns)
                 .where(compile_filter(where, table, db.dialect))
-                .where(table.c.id > sa.bindparam("after"))
+                .where(table.c.id > sa.bindparam("after", -1))
                 .order_by(table.c.id)
                 .limit(PAGE + 1)
             )
