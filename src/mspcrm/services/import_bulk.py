@@ -239,6 +239,7 @@ class BulkImport:
         self.required = [f.name for f in entity.writable_fields if f.required]
         self.udf_defaults: dict[str, Any] | None = None
         self.allowed: dict[str, set[int]] = {}
+        self.statistics: bulk.Statistics
 
     def _slow_columns(self, mapper: RowMapper) -> list[int]:
         """Columns whose filled cell sends a row through the write path: names of records
@@ -264,6 +265,7 @@ class BulkImport:
             name: {v.value for v in values if v.is_active}
             for name, values in self.records.picklists(conn, self.entity).items()
         }
+        self.statistics = bulk.Statistics(conn, entity_table(self.entity))
 
     # ---- a batch --------------------------------------------------------------------------
     def rows(
@@ -279,6 +281,7 @@ class BulkImport:
                 rows.append(self._read(conn, index, number, cells))
         if self.rules.lock is not None:
             self.records.db.lock(conn, self.rules.lock)
+        self.statistics.refresh(conn, 0)
         state = self._look_up(conn, rows)
         self._complete_creates(conn, rows, state)
         pending: list[Row] = []
@@ -404,8 +407,11 @@ class BulkImport:
             return None
         if not self.update_existing:
             return RowResult(row.number, SKIPPED, found[0], row.key.text)
+        current = state.current.get(found[0])
+        if current is None:  # gone since the look-up (deleted by another writer)
+            return None
         mapped = MappedRow(row.read, found[0], row.key.text)
-        self.mapper.compare(mapped, state.current[found[0]])
+        self.mapper.compare(mapped, current)
         if mapped.changes or mapped.udf_changes:
             return None
         return RowResult(row.number, UNCHANGED, found[0], row.key.text)
@@ -441,6 +447,7 @@ class BulkImport:
         for row, new_id in zip(pending, ids, strict=True):
             assert row.key is not None
             results[row.index] = RowResult(row.number, CREATE, new_id, row.key.text)
+        self.statistics.added += len(ids)
 
     def _write(self, conn: Connection, pending: list[Row]) -> list[int]:
         now = utc_now()
