@@ -100,9 +100,9 @@ class Compiler:
 
     def value(self, field: Field, value: Any) -> Any:
         if isinstance(value, str) and isinstance(field.kind, Text):
-            return sa.func.lower(
-                sa.literal(value, sa.String())
-            )  # folded by the database, as the column
+            if self.dialect == "sqlite":  # its lower() is Python's (store.database): fold here
+                return value.lower()
+            return sa.func.lower(sa.literal(value, sa.String()))  # folded as the column is
         if field.udf and isinstance(field.kind, DateTime):
             return udf_storage_value(value)
         return value

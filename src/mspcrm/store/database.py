@@ -81,10 +81,16 @@ def create_engine(url: str | None, *, sqlite_sync: str = "FULL") -> Engine:
     # psycopg prepares a statement run five times; PostgreSQL may then pick a generic plan,
     # which cannot use a trigram index for a LIKE pattern known only at run time (measured:
     # 120-380 ms instead of 2-6 ms). Custom plans keep the pattern in view.
-    options = {"options": "-c plan_cache_mode=force_custom_plan"}
-    return sa.create_engine(
-        full, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=options
-    )
+    engine = sa.create_engine(full, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    event.listen(engine, "connect", _postgres_connect)
+    return engine
+
+
+def _postgres_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET plan_cache_mode = force_custom_plan")
+    cursor.close()
+    dbapi_connection.commit()
 
 
 class Database:

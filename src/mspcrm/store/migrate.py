@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from mspcrm.store.database import Database
+from mspcrm.store.migrate_schema import version_schema
 from mspcrm.store.seed import seed_reference_data
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,7 +30,8 @@ def head_revisions() -> set[str]:
 
 def current_revisions(engine: Engine) -> set[str]:
     with engine.connect() as conn:
-        return set(MigrationContext.configure(conn).get_current_heads())
+        options = {"version_table_schema": version_schema(conn)}
+        return set(MigrationContext.configure(conn, opts=options).get_current_heads())
 
 
 def upgrade(db: Database, *, root_company_name: str = "My MSP") -> None:

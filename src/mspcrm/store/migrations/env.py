@@ -2,11 +2,13 @@
 
 from alembic import context
 
+from mspcrm.store.migrate_schema import version_schema
 from mspcrm.store.schema import comparable, metadata
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
+    version_table_schema=version_schema(connection),
     target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
