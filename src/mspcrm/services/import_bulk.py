@@ -233,8 +233,6 @@ class BulkImport:
             for fn in hooks._RULES.get((entity.name, "after_write"), ())
             if fn.__name__ in rules.after_write
         ]
-        registry = records.registry
-        self.stamped_entities = [entity, *(registry.by_name(n) for n in sorted(rules.related))]
         self.references = [(f.name, f.reference) for f in entity.fields if f.reference]
         self.required = [f.name for f in entity.writable_fields if f.required]
         self.udf_defaults: dict[str, Any] | None = None
@@ -451,7 +449,7 @@ class BulkImport:
 
     def _write(self, conn: Connection, pending: list[Row]) -> list[int]:
         now = utc_now()
-        stamps = {e: self.related.stamps(e, self.actor) for e in self.stamped_entities}
+        stamps = {self.entity: self.related.stamps(self.entity, self.actor)}
         main = []
         for row in pending:
             assert row.values is not None
@@ -469,7 +467,7 @@ class BulkImport:
         return [record.id for record in main]
 
     def _after_write(
-        self, conn: Connection, record: NewRecord, stamps: Mapping[Entity, dict[str, Any]]
+        self, conn: Connection, record: NewRecord, stamps: dict[Entity, dict[str, Any]]
     ) -> list[NewRecord]:
         """Run the entity's after_write rules on a new record; the records they insert."""
         self.related.collected = []
@@ -479,9 +477,14 @@ class BulkImport:
         for rule in self.after_write:
             rule(ctx)
         return [
-            NewRecord(entity, {**values, **stamps[entity]}, {})
+            NewRecord(entity, {**values, **self._stamps(stamps, entity)}, {})
             for entity, values in self.related.collected
         ]
+
+    def _stamps(self, known: dict[Entity, dict[str, Any]], entity: Entity) -> dict[str, Any]:
+        if entity not in known:
+            known[entity] = self.related.stamps(entity, self.actor)
+        return known[entity]
 
     def _insert_history(self, conn: Connection, records: list[NewRecord], now: Any) -> None:
         actor = self.actor
