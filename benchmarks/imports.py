@@ -28,7 +28,7 @@ from benchmarks import fake
 from benchmarks.generate import DATA_DIR, build_plain
 from benchmarks.servers import MSPCRM, ROOT
 from benchmarks.sizes import Size, size_named
-from mspcrm.store.database import Database
+from mspcrm.store.database import Database, normalise_url
 
 COLUMNS = ("companyName", "companyType", "phone", "address1", "city", "state", "postalCode")
 PER_ROW_ROWS = 5_000  # the write-path sample: ~400 rows/s on SQLite, ~200/s on PostgreSQL
@@ -82,16 +82,25 @@ def _empty_target(engine: str, postgres_url: str | None, seed: int) -> str:
         build_plain(str(path))
         return str(path)
     assert postgres_url is not None
-    schema = f"bench_import_{seed}"
-    admin = Database(postgres_url)
-    with admin.engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    return _empty_postgres(postgres_url, f"mspcrm_bench_import_{seed}")
+
+
+def _empty_postgres(url: str, name: str) -> str:
+    """A database of its own, made anew: a schema in a shared one would see another
+    schema's ``public.alembic_version`` through the search path and stay unmigrated."""
+    admin = sa.create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
     admin.dispose()
-    separator = "&" if "?" in postgres_url else "?"
-    url = f"{postgres_url}{separator}options=-csearch_path%3D{schema},public"
-    build_plain(url)
-    return url
+    target = sa.engine.make_url(normalise_url(url)).set(database=name)
+    fresh = sa.create_engine(target)
+    with fresh.begin() as conn:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    fresh.dispose()
+    plain = target.render_as_string(hide_password=False).replace("+psycopg", "", 1)
+    build_plain(plain)
+    return plain
 
 
 def _run(command: list[str]) -> tuple[float, int, float, str]:

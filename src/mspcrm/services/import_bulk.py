@@ -233,12 +233,11 @@ class BulkImport:
             for fn in hooks._RULES.get((entity.name, "after_write"), ())
             if fn.__name__ in rules.after_write
         ]
-        registry = records.registry
-        self.stamped_entities = [entity, *(registry.by_name(n) for n in sorted(rules.related))]
         self.references = [(f.name, f.reference) for f in entity.fields if f.reference]
         self.required = [f.name for f in entity.writable_fields if f.required]
         self.udf_defaults: dict[str, Any] | None = None
         self.allowed: dict[str, set[int]] = {}
+        self.statistics: bulk.Statistics
 
     def _slow_columns(self, mapper: RowMapper) -> list[int]:
         """Columns whose filled cell sends a row through the write path: names of records
@@ -264,6 +263,7 @@ class BulkImport:
             name: {v.value for v in values if v.is_active}
             for name, values in self.records.picklists(conn, self.entity).items()
         }
+        self.statistics = bulk.Statistics(conn, entity_table(self.entity))
 
     # ---- a batch --------------------------------------------------------------------------
     def rows(
@@ -279,6 +279,7 @@ class BulkImport:
                 rows.append(self._read(conn, index, number, cells))
         if self.rules.lock is not None:
             self.records.db.lock(conn, self.rules.lock)
+        self.statistics.refresh(conn, 0)
         state = self._look_up(conn, rows)
         self._complete_creates(conn, rows, state)
         pending: list[Row] = []
@@ -404,8 +405,11 @@ class BulkImport:
             return None
         if not self.update_existing:
             return RowResult(row.number, SKIPPED, found[0], row.key.text)
+        current = state.current.get(found[0])
+        if current is None:  # gone since the look-up (deleted by another writer)
+            return None
         mapped = MappedRow(row.read, found[0], row.key.text)
-        self.mapper.compare(mapped, state.current[found[0]])
+        self.mapper.compare(mapped, current)
         if mapped.changes or mapped.udf_changes:
             return None
         return RowResult(row.number, UNCHANGED, found[0], row.key.text)
@@ -441,10 +445,11 @@ class BulkImport:
         for row, new_id in zip(pending, ids, strict=True):
             assert row.key is not None
             results[row.index] = RowResult(row.number, CREATE, new_id, row.key.text)
+        self.statistics.added += len(ids)
 
     def _write(self, conn: Connection, pending: list[Row]) -> list[int]:
         now = utc_now()
-        stamps = {e: self.related.stamps(e, self.actor) for e in self.stamped_entities}
+        stamps = {self.entity: self.related.stamps(self.entity, self.actor)}
         main = []
         for row in pending:
             assert row.values is not None
@@ -462,7 +467,7 @@ class BulkImport:
         return [record.id for record in main]
 
     def _after_write(
-        self, conn: Connection, record: NewRecord, stamps: Mapping[Entity, dict[str, Any]]
+        self, conn: Connection, record: NewRecord, stamps: dict[Entity, dict[str, Any]]
     ) -> list[NewRecord]:
         """Run the entity's after_write rules on a new record; the records they insert."""
         self.related.collected = []
@@ -472,9 +477,14 @@ class BulkImport:
         for rule in self.after_write:
             rule(ctx)
         return [
-            NewRecord(entity, {**values, **stamps[entity]}, {})
+            NewRecord(entity, {**values, **self._stamps(stamps, entity)}, {})
             for entity, values in self.related.collected
         ]
+
+    def _stamps(self, known: dict[Entity, dict[str, Any]], entity: Entity) -> dict[str, Any]:
+        if entity not in known:
+            known[entity] = self.related.stamps(entity, self.actor)
+        return known[entity]
 
     def _insert_history(self, conn: Connection, records: list[NewRecord], now: Any) -> None:
         actor = self.actor

@@ -1,7 +1,9 @@
-"""The parts of an import run: per-row results, the CSV reader, the rejects file, batches.
+"""The parts of an import run: the CSV reader, the rejects file, batches.
 
-Every row is written through ``RecordService.create_in`` / ``update_in`` inside
-a savepoint, so a bad row is rejected alone and the rest of its batch commits.
+Plain creates of companies, contacts and opportunities are written set-wise
+(``import_bulk``); every other row through ``RecordService.create_in`` /
+``update_in`` inside a savepoint, so a bad row is rejected alone and the rest
+of its batch commits.
 """
 
 from __future__ import annotations

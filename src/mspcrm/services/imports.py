@@ -1,8 +1,9 @@
-"""CSV import: streamed, checked row by row through the one write path, committed in batches.
+"""CSV import: streamed, checked row by row, committed in batches.
 
-Each row goes through ``RecordService.create_in`` / ``update_in`` (every rule,
-history, duplicate keys), inside a savepoint so a bad row is rejected alone.
-A batch of rows is one transaction, and the import job's progress is written
+Plain creates are written set-wise with the write path's own checks and rules
+(``import_bulk``); every other row goes through ``RecordService.create_in`` /
+``update_in`` (every rule, history, duplicate keys), inside a savepoint so a bad
+row is rejected alone. A batch of rows is one transaction, and the import job's progress is written
 in that same transaction: a killed import resumes at exactly the first row
 that is not in the database. A dry run does all of it in one transaction and
 rolls it back, so its report is what the real run would do.

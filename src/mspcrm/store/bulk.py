@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect
 
 from mspcrm.domain.entity import Entity, snake
@@ -28,6 +29,7 @@ KEY_CHUNK = 500  # natural keys per look-up query (bound parameters stay well un
 # checkpointed every ~40 MB instead of every ~4 MB (a batch writes several MB)
 SQLITE_BATCH = {"synchronous": "NORMAL", "wal_autocheckpoint": 10_000}
 ROWS_PER_STATEMENT = 500  # SQLite: rows per multi-row INSERT (bound by its variable limit)
+ANALYZE_AFTER = 2_000  # PostgreSQL: new rows before the first re-analysis
 Processor = Callable[[Any], Any]
 
 
@@ -189,6 +191,32 @@ def insert_rows(
     BulkInsert(conn.dialect, table, columns).write(conn, rows)
 
 
+class Statistics:
+    """PostgreSQL plans the natural-key look-up from the table's statistics: stale ones (a
+    table that was empty when last analysed) make it scan the whole table for every batch.
+    ``refresh`` re-analyses the table each time the import has doubled it (about 20 times
+    for a million rows into an empty table); SQLite needs none of it."""
+
+    def __init__(self, conn: Connection, table: sa.Table) -> None:
+        self.table = table
+        self.postgres = conn.dialect.name == "postgresql"
+        self.known = 0
+        if self.postgres:
+            statement = sa.text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)")
+            self.known = max(0, int(conn.execute(statement, {"t": table.name}).scalar() or 0))
+        self.added = 0
+
+    def refresh(self, conn: Connection, added: int) -> None:
+        """Count ``added`` new rows; analyse when they outnumber the rows last analysed."""
+        self.added += added
+        if not self.postgres or self.added < max(ANALYZE_AFTER, self.known):
+            return
+        target = conn.dialect.identifier_preparer.format_table(self.table)
+        conn.exec_driver_sql(f"ANALYZE {target}")
+        self.known += self.added
+        self.added = 0
+
+
 def key_expression(entity: Entity, name: str) -> sa.ColumnElement[Any]:
     """How ``repository.find_ids`` compares a field: text by ``lower()``, the rest as is."""
     field = entity.require(name)
@@ -206,20 +234,49 @@ def ids_by_key(
 
     A key holds one value per field of ``fields``: text already lower-cased (Python's
     ``str.lower``, as ``find_ids`` compares it), other values as stored. The database
-    compares exactly as ``repository.find_ids`` does, one query per chunk of keys.
+    compares exactly as ``repository.find_ids`` does. SQLite: ``IN`` lists (its planner
+    probes the index per value); PostgreSQL: a join with the keys as arrays, so the plan
+    (hash join or index probes) does not depend on a prepared statement's generic plan,
+    which for ``IN`` lists scans the table comparing every row with every key.
     """
     wanted = list(dict.fromkeys(keys))
-    table = entity_table(entity)
-    expressions = [key_expression(entity, name) for name in fields]
+    postgres = conn.dialect.name == "postgresql"
+    size = KEY_CHUNK * 10 if postgres else KEY_CHUNK
     found: dict[tuple[Any, ...], list[int]] = {}
-    for start in range(0, len(wanted), KEY_CHUNK):
-        chunk = wanted[start : start + KEY_CHUNK]
-        statement = sa.select(table.c.id, *expressions)
-        for position, expression in enumerate(expressions):
-            statement = statement.where(expression.in_({key[position] for key in chunk}))
+    for start in range(0, len(wanted), size):
+        chunk = wanted[start : start + size]
+        statement = (_joined if postgres else _listed)(entity, fields, chunk)
         chosen = set(chunk)
-        for row in conn.execute(statement.order_by(table.c.id)):
+        for row in conn.execute(statement):
             key = tuple(row[1:])
             if key in chosen:
                 found.setdefault(key, []).append(int(row[0]))
+    for ids in found.values():
+        ids.sort()
     return found
+
+
+def _listed(entity: Entity, fields: Sequence[str], chunk: list[tuple[Any, ...]]) -> Any:
+    table = entity_table(entity)
+    expressions = [key_expression(entity, name) for name in fields]
+    statement = sa.select(table.c.id, *expressions)
+    for position, expression in enumerate(expressions):
+        statement = statement.where(expression.in_({key[position] for key in chunk}))
+    return statement
+
+
+def _joined(entity: Entity, fields: Sequence[str], chunk: list[tuple[Any, ...]]) -> Any:
+    table = entity_table(entity)
+    expressions = [key_expression(entity, name) for name in fields]
+    arrays = [
+        sa.bindparam(
+            f"keys{position}",
+            [key[position] for key in chunk],
+            type_=postgresql.ARRAY(sa.Text() if entity.require(name).is_text else sa.BigInteger()),
+        )
+        for position, name in enumerate(fields)
+    ]
+    names = [f"v{position}" for position in range(len(fields))]
+    given = sa.func.unnest(*arrays).table_valued(*names).render_derived(name="given")
+    on = sa.and_(*(e == given.c[n] for e, n in zip(expressions, names, strict=True)))
+    return sa.select(table.c.id, *expressions).join_from(table, given, on)
