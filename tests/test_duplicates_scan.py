@@ -19,6 +19,7 @@ from itertools import combinations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from mspcrm.domain.duplicates import (
     MATCHED,
@@ -34,7 +35,7 @@ from mspcrm.domain.entities import COMPANY, CONTACT
 from mspcrm.domain.entity import Entity
 from mspcrm.services.crm import Services
 from mspcrm.services.duplicates import reindex_record
-from mspcrm.store import repository
+from mspcrm.store import match_keys, repository
 
 SYLLABLES = [
     "ba",
@@ -258,3 +259,36 @@ def test_check_equals_scoring_every_record(services: Services) -> None:
         expected = check_duplicates(body, stored, score_company, limit=10).to_dict()
         got = services.duplicates.check("Company", body, limit=10).to_dict()
         assert got == expected, body
+
+
+def _index(services: Services, entity: str) -> set[tuple[str, int]]:
+    with services.db.read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT key, record_id FROM match_keys WHERE entity = 'Company'"
+        ).fetchall()
+    return {(str(key), int(record_id)) for key, record_id in rows}
+
+
+def test_new_key_families_added_to_an_existing_index(services: Services) -> None:
+    """Migration 0010's step: an index of v1 keys (no exact-name, address or parent-domain
+    keys) gains exactly the v2 keys; a full rebuild gives the same index."""
+    ids = _store(services, COMPANY, company_sample(5, originals=60, duplicates=30))
+    expected = _index(services, "Company")
+    with services.db.write() as conn:
+        for family in ("name", "addr", "domain"):
+            conn.execute(
+                sa.text("DELETE FROM match_keys WHERE entity = 'Company' AND key LIKE :p"),
+                {"p": f"{family}:%"},
+            )
+    assert len(_index(services, "Company")) < len(expected)
+    profile = profile_for("Company")
+    with services.db.write() as conn:
+        assert match_keys.add_keys(
+            conn, COMPANY, profile.fields, profile.blocking_keys, ("name", "addr", "domain")
+        ) >= len(ids)
+    assert _index(services, "Company") == expected
+    with services.db.write() as conn:
+        match_keys.add_keys(conn, COMPANY, profile.fields, profile.blocking_keys, ("name",))
+    assert _index(services, "Company") == expected  # nothing twice
+    assert services.duplicates.reindex("Company") >= len(ids)
+    assert _index(services, "Company") == expected

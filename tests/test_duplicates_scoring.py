@@ -27,6 +27,7 @@ from mspcrm.domain.duplicates import (
     LEAD_MARGIN,
     MATCHED,
     MATCHED_MIN_SCORE,
+    SHARED_WEB_HOSTS,
     UNMATCHED,
     Evidence,
     Match,
@@ -34,7 +35,9 @@ from mspcrm.domain.duplicates import (
     blocking_keys_company,
     blocking_keys_contact,
     build_match,
+    check_bounded,
     check_duplicates,
+    check_matches,
     cluster,
     company_name_key,
     duplicate_pairs,
@@ -575,7 +578,7 @@ def test_blocking_keys_company() -> None:
         "token:springfield",
         "token:plumbing",
         "domain:spl.com",
-        "phone:+15551234567",
+        "phone:1234567",
     }
 
 
@@ -876,3 +879,110 @@ def test_same_output_under_any_hash_seed_and_no_framework_imports() -> None:
         assert json.loads(frameworks) == []
         outputs.append(clusters)
     assert len(set(outputs)) == 1
+
+
+# --- fast paths: the same answers as the libraries they stand in for -------------------------
+
+_SEPARATORS = st.sampled_from(["", " ", "-", ".", "  ", "/", "(", ")", "x", "\u2013"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    prefix=st.sampled_from(["", "+1", "1", "+1 ", "1-", "+", "+44 ", "011 ", "(", "+1("]),
+    area=st.integers(0, 999),
+    exchange=st.integers(0, 999),
+    line=st.integers(0, 9999),
+    brackets=st.booleans(),
+    first=_SEPARATORS,
+    second=_SEPARATORS,
+    tail=st.sampled_from(["", "1", " x12", " ", "\uff11"]),
+)
+def test_phone_fast_path_agrees_with_phonenumbers(
+    prefix: str,
+    area: int,
+    exchange: int,
+    line: int,
+    brackets: bool,
+    first: str,
+    second: str,
+    tail: str,
+) -> None:
+    from mspcrm.domain.duplicates.normalise import _phone_e164
+
+    code = f"({area:03d})" if brackets else f"{area:03d}"
+    text = f"{prefix}{code}{first}{exchange:03d}{second}{line:04d}{tail}"
+    assert normalise_phone(text) == _phone_e164(text.strip(), "US")
+
+
+_URL_PARTS = st.sampled_from(
+    ["http://", "https://", "HTTP://", "ftp://", "www.", "a-b", "x.com", ".co.uk", "/", "?q",
+     "#f", ":8080", "@", "user@", ".", "..", "-", "[::1]", "\u00e9", " ", "\t", "mailto:", "1.2"]
+)  # fmt: skip
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_URL_PARTS, min_size=1, max_size=6).map("".join))
+def test_web_domain_fast_path_agrees_with_urlsplit(text: str) -> None:
+    from urllib.parse import urlsplit
+
+    from mspcrm.domain.duplicates.normalise import _url_host
+
+    lowered = text.strip().lower()
+    try:
+        expected = urlsplit(lowered if "://" in lowered else f"//{lowered}").hostname or ""
+    except ValueError:
+        expected = ""
+    assert _url_host(lowered) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=30))
+def test_fold_ascii_shortcut_agrees_with_the_unicode_path(text: str) -> None:
+    import unicodedata
+
+    from mspcrm.domain.duplicates import normalise
+
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = normalise._APOSTROPHES.sub("", plain).replace("&", " and ")
+    words = normalise._join_initials(normalise._NON_WORD.sub(" ", plain).split())
+    assert normalise._fold.__wrapped__(text) == " ".join(words)
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["facebook.com", "www.facebook.com", "a.b.wixsite.com", "x..wix.com", "wix.com.", "WIX.COM",
+     "notwix.com", "sites.google.com", "a.sites.google.com", "google.com.au", "com", ""],
+)  # fmt: skip
+def test_is_shared_host_is_a_suffix_test(host: str) -> None:
+    plain = host.strip().lower().rstrip(".")
+    expected = any(plain == s or plain.endswith(f".{s}") for s in SHARED_WEB_HOSTS)
+    assert is_shared_host(host) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 100), st.integers(0, 30)), max_size=40),
+    st.integers(1, 12),
+)
+def test_check_bounded_equals_scoring_everything(
+    scores_and_slack: list[tuple[int, int]], limit: int
+) -> None:
+    """Scoring by bound, and stopping early, gives check_matches' answer on all matches."""
+    matches = [_m(n, float(score)) for n, (score, _) in enumerate(scores_and_slack, start=1)]
+    scored: list[int] = []
+
+    def later(match: Match) -> Any:
+        def score() -> Match:
+            scored.append(match.existing_id or 0)
+            return match
+
+        return score
+
+    candidates = [
+        (m.score + slack, m.existing_id or 0, later(m))
+        for m, (_, slack) in zip(matches, scores_and_slack, strict=True)
+    ]
+    assert check_bounded(candidates, limit=limit) == check_matches(matches, limit=limit)
+    if len(matches) > 30:
+        assert len(scored) <= len(matches)

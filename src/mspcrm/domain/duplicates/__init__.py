@@ -20,7 +20,7 @@ by block from an index of blocking keys (the whole-table scan).
 keys and the wire fields they read, for generic wiring (store, API, CLI).
 """
 
-from mspcrm.domain.duplicates.blocks import BlockScorer, Prepared
+from mspcrm.domain.duplicates.blocks import BlockScorer, Member
 from mspcrm.domain.duplicates.companies import (
     COMPANY_FIELDS,
     CompanyFeatures,
@@ -79,6 +79,7 @@ from mspcrm.domain.duplicates.ranking import (
     Cluster,
     DuplicateCheck,
     Pair,
+    check_bounded,
     check_duplicates,
     check_matches,
     cluster,
@@ -112,8 +113,8 @@ __all__ = [
     "DuplicateProfile",
     "Evidence",
     "Match",
+    "Member",
     "Pair",
-    "Prepared",
     "Record",
     "Scorer",
     "Verdict",
@@ -122,6 +123,7 @@ __all__ = [
     "blocking_keys_company",
     "blocking_keys_contact",
     "build_match",
+    "check_bounded",
     "check_duplicates",
     "check_matches",
     "cluster",

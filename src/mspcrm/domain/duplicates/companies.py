@@ -7,10 +7,12 @@ web domain alone reach "ambiguous"; a second signal turns those into "matched".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Final
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, Final, NamedTuple, Protocol
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 
 from mspcrm.domain.duplicates.free_mail import is_free_mail, is_shared_host
 from mspcrm.domain.duplicates.model import (
@@ -66,7 +68,11 @@ GENERIC_NAME_TOKENS: Final = frozenset(
 # phone number (35 + a name of 59.5 or more), or the address (25 + a name of 60 or more).
 # A scan for matched pairs compares only records sharing one of these; the name keys
 # (token, name4, skeleton) add the pairs that only a similar name joins (ambiguous).
-IDENTITY_FAMILIES: Final = frozenset({"name", "domain", "phone", "addr"})
+IDENTITY_ORDER: Final = ("name", "domain", "phone", "addr")  # a pair's owner block: see blocks.py
+IDENTITY_FAMILIES: Final = frozenset(IDENTITY_ORDER)
+# The most each shared identity key adds besides the names' own evidence (a shared name key
+# is name evidence): a pair whose names say nothing scores at most the sum of these.
+IDENTITY_WEIGHTS: Final = {"name": 0.0, "domain": W_WEB_DOMAIN, "phone": W_PHONE, "addr": W_ADDRESS}
 KEY_FAMILIES: Final = IDENTITY_FAMILIES | {"token", "name4", "skeleton"}
 # Second-level labels of country registries: "co.uk" is not one company's parent domain.
 _REGISTRY_LABELS: Final = frozenset(
@@ -74,8 +80,7 @@ _REGISTRY_LABELS: Final = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CompanyFeatures:
+class CompanyFeatures(NamedTuple):
     """A company's comparable values, normalised once (``prepare_company``), compared often."""
 
     id: Any  # the record's id as given; validated when scored (``as_record_id``)
@@ -90,6 +95,29 @@ class CompanyFeatures:
     postal: str
     city: str
     country: str | None
+
+
+class CompanyName(NamedTuple):
+    """A company's name alone, normalised (what ``names_may_be_similar`` reads)."""
+
+    name: str
+    compact: str
+    words: frozenset[str]
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def compact(self) -> str: ...
+    @property
+    def words(self) -> frozenset[str]: ...
+
+
+def prepare_company_name(record: Record) -> CompanyName:
+    """The name part of ``prepare_company`` (cheaper, for pairs that may end there)."""
+    name = company_name_key(field_text(record, "companyName"))
+    return CompanyName(name, name.replace(" ", ""), frozenset(name.split()))
 
 
 def prepare_company(record: Record, *, region: str = DEFAULT_REGION) -> CompanyFeatures:
@@ -131,7 +159,7 @@ def score_company_features(candidate: CompanyFeatures, existing: CompanyFeatures
     return build_match(as_record_id(existing.id), evidence)
 
 
-def names_may_be_similar(a: CompanyFeatures, b: CompanyFeatures) -> bool:
+def names_may_be_similar(a: _Named, b: _Named) -> bool:
     """False only when the names give no evidence (neither contained nor similar): a cheap
     filter for pairs that share nothing but a name key (a name-only pair needs a name)."""
     if not a.name or not b.name:
@@ -141,7 +169,43 @@ def names_may_be_similar(a: CompanyFeatures, b: CompanyFeatures) -> bool:
     return fuzz.token_sort_ratio(a.name, b.name, score_cutoff=_SIMILAR_CUTOFF) > 0
 
 
-def _name_evidence(candidate: CompanyFeatures, existing: CompanyFeatures) -> list[Evidence]:
+def similar_name_pairs(records: Sequence[_Named]) -> set[tuple[int, int]]:
+    """Index pairs (i < j) of the records whose names may be similar: every pair for which
+    ``names_may_be_similar`` holds, and a few more; computed in bulk."""
+    names = [record.name for record in records]
+    scores = process.cdist(
+        names,
+        names,
+        scorer=fuzz.token_sort_ratio,
+        score_cutoff=_SIMILAR_CUTOFF,
+        dtype=np.uint8,
+        workers=1,
+    )
+    rows, columns = np.nonzero(np.triu(scores, k=1))
+    found = {(int(i), int(j)) for i, j in zip(rows, columns, strict=True)}
+    holding: defaultdict[str, set[int]] = defaultdict(set)  # word -> records with it
+    same: defaultdict[str, list[int]] = defaultdict(list)  # name without spaces -> records
+    for n, record in enumerate(records):
+        for word in record.words:
+            holding[word].add(n)
+        if record.compact:
+            same[record.compact].append(n)
+    for n, record in enumerate(records):  # names holding every word of this one's
+        if record.words:
+            wider = set.intersection(*(holding[word] for word in record.words))
+            found.update((min(n, m), max(n, m)) for m in wider if m != n)
+    for group in same.values():
+        found.update((a, b) for i, a in enumerate(group) for b in group[i + 1 :])
+    return {(i, j) for i, j in found if names[i] and names[j]}
+
+
+def name_weight(candidate: _Named, existing: _Named) -> float:
+    """The names' evidence weight (0 when they give none): with the identity keys two
+    records share (``IDENTITY_WEIGHTS``), the most they can score."""
+    return sum(item.weight for item in _name_evidence(candidate, existing))
+
+
+def _name_evidence(candidate: _Named, existing: _Named) -> list[Evidence]:
     a, b = candidate.name, existing.name
     if not a or not b:
         return []
@@ -162,7 +226,7 @@ def _name_evidence(candidate: CompanyFeatures, existing: CompanyFeatures) -> lis
     return [max(options, key=lambda item: item.weight)] if options else []
 
 
-def _contained_key(a: CompanyFeatures, b: CompanyFeatures) -> str:
+def _contained_key(a: _Named, b: _Named) -> str:
     """The name key whose words are a strict subset of the other's ('' when neither is)."""
     words_a, words_b = a.words, b.words
     short = a if words_a < words_b else b if words_b < words_a else None
@@ -232,11 +296,11 @@ def blocking_keys_company(record: Record, *, region: str = DEFAULT_REGION) -> fr
     return company_keys(prepare_company(record, region=region))
 
 
-def company_keys(features: CompanyFeatures) -> frozenset[str]:
-    """``blocking_keys_company`` of a prepared record.
+def company_keys(features: CompanyFeatures, *, identity_only: bool = False) -> frozenset[str]:
+    """``blocking_keys_company`` of a prepared record (only its identity keys, if asked).
 
     Identity keys (``IDENTITY_FAMILIES``): ``name:`` the name key without spaces,
-    ``domain:`` the web domain and its parent domains, ``phone:`` each number in E.164,
+    ``domain:`` the web domain and its parent domains, ``phone:`` each number's last 7 digits,
     ``addr:`` street with postal code (a ZIP+4 as its ZIP) and street with city. Name
     keys: ``token:`` each distinctive word, ``name4:`` the first four letters,
     ``skeleton:`` the consonant skeleton.
@@ -245,13 +309,14 @@ def company_keys(features: CompanyFeatures) -> frozenset[str]:
     name = features.name
     if name:
         keys.add(f"name:{features.compact}")
-        keys.add(f"name4:{features.compact[:4]}")
-        keys.add(f"skeleton:{consonant_skeleton(name)}")
-        keys.update(f"token:{word}" for word in name.split() if _is_blocking_word(word))
+        if not identity_only:
+            keys.add(f"name4:{features.compact[:4]}")
+            keys.add(f"skeleton:{consonant_skeleton(name)}")
+            keys.update(f"token:{word}" for word in name.split() if _is_blocking_word(word))
     domain = features.domain
     if domain and not features.free_mail and not features.shared_host:
         keys.update(f"domain:{parent}" for parent in _domain_and_parents(domain))
-    keys.update(f"phone:{number}" for number in features.phones)
+    keys.update(f"phone:{number[-7:]}" for number in features.phones)
     if features.street:
         if features.postal:
             keys.add(f"addr:{features.street}|{_postal_block(features.postal)}")

@@ -8,10 +8,11 @@ the same name plus a shared phone or e-mail is "matched".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Final
+from collections.abc import Sequence
+from typing import Any, Final, NamedTuple
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 
 from mspcrm.domain.duplicates.free_mail import is_free_mail
 from mspcrm.domain.duplicates.model import (
@@ -56,12 +57,16 @@ CONTACT_FIELDS: Final = (
 # Every pair scoring "matched" shares an e-mail (90) or a phone number (the same name at
 # the same company is 70: it needs a phone, 15 or 35, to reach 85). The name keys
 # (name, company_last4, email_domain) add the pairs only a name joins (ambiguous).
-IDENTITY_FAMILIES: Final = frozenset({"email", "phone"})
+IDENTITY_ORDER: Final = ("email", "phone")  # a pair's owner block: see blocks.py
+IDENTITY_FAMILIES: Final = frozenset(IDENTITY_ORDER)
+# The most each shared identity key adds besides the names' evidence (a shared e-mail
+# domain adds 10 but comes with different_email, -10): with names that say nothing, a pair
+# scores at most the sum of these.
+IDENTITY_WEIGHTS: Final = {"email": W_EMAIL, "phone": W_MOBILE_PHONE}
 KEY_FAMILIES: Final = IDENTITY_FAMILIES | {"email_domain", "name", "company_last4"}
 
 
-@dataclass(frozen=True, slots=True)
-class ContactFeatures:
+class ContactFeatures(NamedTuple):
     """A contact's comparable values, normalised once (``prepare_contact``), compared often."""
 
     id: Any  # the record's id as given; validated when scored (``as_record_id``)
@@ -72,6 +77,19 @@ class ContactFeatures:
     company: str | None
     mobiles: frozenset[str]  # E.164
     phones: frozenset[str]  # E.164, mobiles and desk lines
+
+
+class ContactName(NamedTuple):
+    """A contact's name alone, normalised (what ``names_may_be_similar`` reads)."""
+
+    name: str
+
+
+def prepare_contact_name(record: Record) -> ContactName:
+    """The name part of ``prepare_contact`` (cheaper, for pairs that may end there)."""
+    return ContactName(
+        person_name_key(field_text(record, "firstName"), field_text(record, "lastName"))
+    )
 
 
 def prepare_contact(record: Record, *, region: str = DEFAULT_REGION) -> ContactFeatures:
@@ -106,12 +124,37 @@ def score_contact_features(candidate: ContactFeatures, existing: ContactFeatures
     return build_match(as_record_id(existing.id), evidence)
 
 
-def names_may_be_similar(a: ContactFeatures, b: ContactFeatures) -> bool:
+def names_may_be_similar(
+    a: ContactName | ContactFeatures, b: ContactName | ContactFeatures
+) -> bool:
     """False only when the names give no positive evidence: a cheap filter for pairs that
     share nothing but a name key."""
     if not a.name or not b.name:
         return False
     return a.name == b.name or fuzz.token_sort_ratio(a.name, b.name, score_cutoff=84.9) > 0
+
+
+def similar_name_pairs(records: Sequence[ContactName | ContactFeatures]) -> set[tuple[int, int]]:
+    """Index pairs (i < j) of the records whose names may be similar: every pair for which
+    ``names_may_be_similar`` holds, and a few more; computed in bulk (rapidfuzz cdist)."""
+    names = [record.name for record in records]
+    scores = process.cdist(
+        names, names, scorer=fuzz.token_sort_ratio, score_cutoff=84.9, dtype=np.uint8, workers=1
+    )
+    rows, columns = np.nonzero(np.triu(scores, k=1))
+    return {(int(i), int(j)) for i, j in zip(rows, columns, strict=True) if names[i] and names[j]}
+
+
+def name_weight(a: ContactName | ContactFeatures, b: ContactName | ContactFeatures) -> float:
+    """The most the names can add (the same name at the same company: 70; a similar one:
+    at most 60; else nothing): with the identity keys two records share
+    (``IDENTITY_WEIGHTS``), the most they can score."""
+    if not a.name or not b.name:
+        return 0.0
+    if a.name == b.name:
+        return W_NAME_SAME_COMPANY
+    similar = fuzz.token_sort_ratio(a.name, b.name, score_cutoff=84.9) > 0
+    return NAME_SIMILAR_FACTOR * 100.0 if similar else 0.0
 
 
 def contact_emails(record: Record) -> tuple[str, ...]:
@@ -218,18 +261,19 @@ def blocking_keys_contact(record: Record, *, region: str = DEFAULT_REGION) -> fr
     return contact_keys(prepare_contact(record, region=region))
 
 
-def contact_keys(features: ContactFeatures) -> frozenset[str]:
-    """``blocking_keys_contact`` of a prepared record (``IDENTITY_FAMILIES``: email, phone)."""
+def contact_keys(features: ContactFeatures, *, identity_only: bool = False) -> frozenset[str]:
+    """``blocking_keys_contact`` of a prepared record (only its identity keys, if asked:
+    ``IDENTITY_FAMILIES``, e-mail and phone)."""
     keys: set[str] = set()
     for email in features.emails:
         keys.add(f"email:{email}")
         domain = email_domain(email)
-        if domain and not is_free_mail(domain):
+        if domain and not is_free_mail(domain) and not identity_only:
             keys.add(f"email_domain:{domain}")
     first, last = features.first, features.last
-    if first or last:
+    if (first or last) and not identity_only:
         keys.add(f"name:{' '.join(sorted((first + ' ' + last).split()))}")
-    if features.company is not None and last:
+    if features.company is not None and last and not identity_only:
         keys.add(f"company_last4:{features.company}:{last.replace(' ', '')[:4]}")
     keys.update(f"phone:{number[-7:]}" for number in features.phones)
     return frozenset(keys)

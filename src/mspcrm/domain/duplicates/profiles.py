@@ -8,7 +8,7 @@ give exactly what ``scorer`` and ``blocking_keys`` give on the records themselve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
@@ -23,9 +23,12 @@ class DuplicateProfile:
     """How one entity's records are compared; ``fields`` are the wire fields both read.
 
     ``families``: the key families (text before ':') ``blocking_keys`` makes;
-    ``identity_families``: those of which every pair scoring "matched" shares a key; the
+    ``identity_families``: those of which every pair scoring "matched" shares a key
+    (``identity_order``: the same, strongest first; ``identity_weights``: the most a shared
+    key of each adds besides the names; ``prepare_names``: the name part of ``prepare``); the
     others join pairs that only a similar name links, and ``may_be_similar`` tells cheaply
-    whether two prepared records' names could.
+    whether two prepared records' names could (``similar_names``: which pairs of a list
+    could, in bulk: at least those; ``name_weight``: the most the names add).
     """
 
     entity: str
@@ -33,11 +36,16 @@ class DuplicateProfile:
     blocking_keys: BlockingKeys
     fields: tuple[str, ...]
     prepare: Callable[[Record], Any]
+    prepare_names: Callable[[Record], Any]
     score_prepared: Callable[[Any, Any], Match]
-    keys_prepared: Callable[[Any], frozenset[str]]
+    keys_prepared: Callable[..., frozenset[str]]  # (features, *, identity_only=False)
     families: frozenset[str]
+    identity_order: tuple[str, ...]
     identity_families: frozenset[str]
+    identity_weights: Mapping[str, float]
     may_be_similar: Callable[[Any, Any], bool]
+    name_weight: Callable[[Any, Any], float]
+    similar_names: Callable[[Sequence[Any]], set[tuple[int, int]]]
 
     def is_identity_key(self, key: str) -> bool:
         """True for a key of an identity family ('domain:acme.com' for companies)."""
@@ -60,11 +68,16 @@ PROFILES: Final[Mapping[str, DuplicateProfile]] = MappingProxyType(
             blocking_keys=companies.blocking_keys_company,
             fields=("id", *companies.COMPANY_FIELDS),
             prepare=_prepare_company,
+            prepare_names=companies.prepare_company_name,
             score_prepared=companies.score_company_features,
             keys_prepared=companies.company_keys,
             families=companies.KEY_FAMILIES,
+            identity_order=companies.IDENTITY_ORDER,
             identity_families=companies.IDENTITY_FAMILIES,
+            identity_weights=MappingProxyType(companies.IDENTITY_WEIGHTS),
             may_be_similar=companies.names_may_be_similar,
+            name_weight=companies.name_weight,
+            similar_names=companies.similar_name_pairs,
         ),
         "Contact": DuplicateProfile(
             entity="Contact",
@@ -72,11 +85,16 @@ PROFILES: Final[Mapping[str, DuplicateProfile]] = MappingProxyType(
             blocking_keys=contacts.blocking_keys_contact,
             fields=("id", *contacts.CONTACT_FIELDS),
             prepare=_prepare_contact,
+            prepare_names=contacts.prepare_contact_name,
             score_prepared=contacts.score_contact_features,
             keys_prepared=contacts.contact_keys,
             families=contacts.KEY_FAMILIES,
+            identity_order=contacts.IDENTITY_ORDER,
             identity_families=contacts.IDENTITY_FAMILIES,
+            identity_weights=MappingProxyType(contacts.IDENTITY_WEIGHTS),
             may_be_similar=contacts.names_may_be_similar,
+            name_weight=contacts.name_weight,
+            similar_names=contacts.similar_name_pairs,
         ),
     }
 )

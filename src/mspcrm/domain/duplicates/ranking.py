@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -12,6 +13,7 @@ from mspcrm.domain.duplicates.model import (
     AMBIGUOUS,
     LEAD_MARGIN,
     MATCHED,
+    MATCHED_MIN_SCORE,
     UNMATCHED,
     BlockingKeys,
     Match,
@@ -91,6 +93,35 @@ def check_matches(matches: Iterable[Match], *, limit: int | None = None) -> Dupl
     ranked = rank_matches(matches)
     shown = ranked if limit is None else ranked[:limit]
     return DuplicateCheck(verdict=overall_verdict(ranked), matches=tuple(shown))
+
+
+def check_bounded(
+    candidates: Iterable[tuple[float, int, Callable[[], Match]]], *, limit: int
+) -> DuplicateCheck:
+    """``check_matches`` of candidates (bound, id, score) scored only as far as needed.
+
+    ``bound`` is the most the candidate can score; candidates are scored in order of
+    their bound, until none left could be matched or enter the first ``max(limit, 2)``
+    (which the overall verdict reads): the same answer as scoring them all."""
+    ordered = sorted(candidates, key=lambda item: (-item[0], item[1]))
+    keep = max(limit, 2)
+    best: list[tuple[float, int]] = []  # heap of the kept (score, -id): the weakest first
+    matches = []
+    for bound, candidate_id, score in ordered:
+        if bound <= 0:
+            break  # scores 0 at most: never shown
+        if len(best) >= keep and bound < MATCHED_MIN_SCORE and (bound, -candidate_id) < best[0]:
+            break
+        match = score()
+        matches.append(match)
+        entry = (match.score, -(match.existing_id or 0))
+        if match.score <= 0:
+            continue  # never shown
+        if len(best) < keep:
+            heapq.heappush(best, entry)
+        elif entry > best[0]:
+            heapq.heapreplace(best, entry)
+    return check_matches(matches, limit=limit)
 
 
 @dataclass(frozen=True, slots=True)
