@@ -292,3 +292,19 @@ def test_new_key_families_added_to_an_existing_index(services: Services) -> None
     assert _index(services, "Company") == expected  # nothing twice
     assert services.duplicates.reindex("Company") >= len(ids)
     assert _index(services, "Company") == expected
+
+
+def test_scan_pages_and_batches_change_nothing(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan reads the index a page of blocks at a time and the records a batch at a time,
+    each in its own transaction: tiny pages and batches give the same pairs."""
+    from mspcrm.services import duplicates
+
+    _store(services, COMPANY, company_sample(6, originals=80, duplicates=50))
+    expected = {ambiguous: _scanned(services, "Company", ambiguous) for ambiguous in (False, True)}
+    assert expected[False] and len(expected[True]) > len(expected[False])
+    monkeypatch.setattr(duplicates, "BLOCK_PAGE", 3)
+    monkeypatch.setattr(duplicates, "FETCH_BATCH", 4)
+    for ambiguous in (False, True):
+        assert _scanned(services, "Company", ambiguous) == expected[ambiguous]

@@ -7,10 +7,12 @@ Contact:
 * a check reads the candidate's keys' blocks (each only up to ``MAX_BLOCK`` rows; a
   key shared by more records says nothing and is ignored), ranks the records sharing
   the most keys (identity keys count more), and scores the best ``CANDIDATES``;
-* a scan streams the index block by block (only the keys of ``identity_families``
-  when it looks for matched pairs: every matched pair shares one), reads the scored
-  fields of a batch of blocks' records at once, prepares each record once, and scores
-  each pair once (``BlockScorer``). Memory holds one batch, not the table.
+* a scan reads the index a page of blocks at a time (only the keys of
+  ``identity_families`` when it looks for matched pairs: every matched pair shares one),
+  reads the scored fields of a batch of blocks' records at once, and scores each pair
+  once (``BlockScorer``), normalising no more of a record than it needs. Every read is
+  its own short transaction (a read is capped at the query timeout); memory holds one
+  page and one batch, not the table.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ MAX_BLOCK = 500  # a key shared by more records is too common to compare them al
 CANDIDATES = 200  # records a check scores
 IDENTITY_WEIGHT = 4.0  # a shared identity key (domain, phone, ...) ranks above 4 name keys
 FETCH_BATCH = 2000  # a scan reads the records of blocks this many ids at a time
+BLOCK_PAGE = 20_000  # blocks a scan reads from the index in one statement
 
 
 def reindex_record(conn: Connection, entity: Entity, record_id: int) -> None:
@@ -164,34 +167,58 @@ class DuplicateService:
         entity, profile = self._profile(entity_name)
         families = _families(profile, include_ambiguous)
         found: dict[tuple[int, int], Pair] = {}
-        with self.db.read() as conn, _fewer_collections():
-            crowded = match_keys.crowded(conn, entity.name, families, MAX_BLOCK)
-            crowded_identity = [key for key in crowded if profile.is_identity_key(key)]
-
-            def skip_key(key: str) -> bool:
-                return key in crowded or key.partition(":")[0] not in families
-
-            scorer = BlockScorer(
-                profile,
-                include_ambiguous=include_ambiguous,
-                skip_key=skip_key,
-                stored_key=match_keys.stored_key,
-                eager_ids=frozenset(match_keys.holders(conn, entity.name, crowded_identity)),
+        # Short read transactions (a read is capped at the query timeout): the crowded
+        # keys first, then each family's blocks a page at a time, each batch's records.
+        crowded: set[str] = set()
+        for family in sorted(families):
+            with self.db.read() as conn:
+                crowded |= match_keys.crowded(conn, entity.name, [family], MAX_BLOCK)
+        with self.db.read() as conn:
+            holders = match_keys.holders(
+                conn, entity.name, [key for key in crowded if profile.is_identity_key(key)]
             )
-            seen = 0
-            members: dict[int, Member] = {}
-            for batch in _batches(match_keys.blocks(conn, entity.name, families, MAX_BLOCK)):
-                # a record's keys of one family sort close together (addr:<street>|...):
-                # the previous batch's records are kept for the next one, no longer
-                members = self._members(conn, entity, profile, batch, members)
-                for key, ids in batch:
-                    block = [members[i] for i in ids if i in members]
-                    for pair in scorer.pairs(key, block):
-                        found[(pair.left_id, pair.right_id)] = pair
-                seen += len(batch)
+
+        def skip_key(key: str) -> bool:
+            return key in crowded or key.partition(":")[0] not in families
+
+        scorer = BlockScorer(
+            profile,
+            include_ambiguous=include_ambiguous,
+            skip_key=skip_key,
+            stored_key=match_keys.stored_key,
+            eager_ids=frozenset(holders),
+        )
+        seen = 0
+        members: dict[int, Member] = {}
+        with _fewer_collections():
+            for page in self._pages(entity, sorted(families)):
+                for batch in _batches(page):
+                    # a record's keys of one family sort close together (addr:<street>|...):
+                    # the previous batch's records are kept for the next one, no longer
+                    with self.db.read() as conn:
+                        members = self._members(conn, entity, profile, batch, members)
+                    for key, ids in batch:
+                        block = [members[i] for i in ids if i in members]
+                        for pair in scorer.pairs(key, block):
+                            found[(pair.left_id, pair.right_id)] = pair
+                seen += len(page)
                 if progress:
                     progress(seen)
         return [found[ids] for ids in sorted(found)]
+
+    def _pages(self, entity: Entity, families: list[str]) -> Iterator[list[tuple[str, list[int]]]]:
+        """Every block of these families, a page of ``BLOCK_PAGE`` keys at a time."""
+        for family in families:
+            after: str | None = None
+            while True:
+                with self.db.read() as conn:
+                    page = match_keys.blocks(
+                        conn, entity.name, family, MAX_BLOCK, after=after, limit=BLOCK_PAGE
+                    )
+                if not page:
+                    break
+                yield page
+                after = page[-1][0]
 
     @staticmethod
     def _members(
@@ -269,7 +296,7 @@ def _families(profile: DuplicateProfile, include_ambiguous: bool) -> frozenset[s
 
 
 def _batches(
-    blocks: Iterator[tuple[str, list[int]]],
+    blocks: Iterable[tuple[str, list[int]]],
 ) -> Iterator[list[tuple[str, list[int]]]]:
     """Blocks grouped so that each group's records are about ``FETCH_BATCH`` ids."""
     batch: list[tuple[str, list[int]]] = []

@@ -24,7 +24,6 @@ from mspcrm.store.schema import match_keys as mk
 
 MAX_KEY_LENGTH = 200
 ID_CHUNK = 1000  # ids per IN list
-STREAM_ROWS = 10_000  # rows a server-side cursor fetches at a time
 
 
 def stored_key(key: str) -> str:
@@ -177,26 +176,39 @@ def holders(conn: Connection, entity: str, keys: Iterable[str]) -> set[int]:
 
 
 def blocks(
-    conn: Connection, entity: str, families: Iterable[str], max_block: int
-) -> Iterator[tuple[str, list[int]]]:
-    """(key, ids) for every key of these families shared by 2 to ``max_block`` records,
-    streamed family by family in key order (the index is never read whole into memory)."""
-    for family in sorted(families):
-        in_family = _family(conn, family)
-        shared = (
-            sa.select(mk.c.key)
-            .where(mk.c.entity == entity, in_family)
-            .group_by(mk.c.key)
-            .having(sa.func.count().between(2, max_block))
-        )
-        statement = (
-            sa.select(mk.c.key, mk.c.record_id)
-            .where(mk.c.entity == entity, in_family, mk.c.key.in_(shared.scalar_subquery()))
-            .order_by(mk.c.key, mk.c.record_id)
-        )
-        rows = conn.execution_options(stream_results=True, yield_per=STREAM_ROWS).execute(statement)
-        for key, members in groupby(rows, key=lambda row: str(row[0])):
-            yield key, [int(row[1]) for row in members]
+    conn: Connection,
+    entity: str,
+    family: str,
+    max_block: int,
+    *,
+    after: str | None = None,
+    limit: int = 20_000,
+) -> list[tuple[str, list[int]]]:
+    """(key, ids) for the first ``limit`` keys of a family after ``after`` (in key order)
+    shared by 2 to ``max_block`` records: one page of a scan, read in one short statement
+    (an index range from ``after``, grouped, stopping at ``limit`` keys)."""
+    in_family = _family(conn, family)
+    where = [mk.c.entity == entity, in_family]
+    if after is not None:
+        where.append(mk.c.key > after)
+    shared = (
+        sa.select(mk.c.key)
+        .where(*where)
+        .group_by(mk.c.key)
+        .having(sa.func.count().between(2, max_block))
+        .order_by(mk.c.key)
+        .limit(limit)
+    )
+    statement = (
+        sa.select(mk.c.key, mk.c.record_id)
+        .where(*where, mk.c.key.in_(shared.scalar_subquery()))
+        .order_by(mk.c.key, mk.c.record_id)
+    )
+    rows = conn.execute(statement).fetchall()
+    return [
+        (key, [int(row[1]) for row in members])
+        for key, members in groupby(rows, key=lambda row: str(row[0]))
+    ]
 
 
 def read_fields(
