@@ -33,7 +33,9 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = LOGS / f"{name}-{self.port}.log"
 
-    def start(self, timeout: float = 120.0) -> Server:
+    def start(self, timeout: float = 900.0) -> Server:
+        """Wait until it listens: a cached data set made by older code is migrated first
+        (0009 and 0010 took ~3 minutes on the L set)."""
         LOGS.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:  # a file, never a pipe: a full pipe blocks it
             self.process = subprocess.Popen(
