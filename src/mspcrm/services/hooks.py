@@ -70,6 +70,12 @@ def rule(entity: str, point: str, *ops: str) -> Callable[[Rule], Rule]:
     return register
 
 
+def registered(entity: str, point: str) -> tuple[Rule, ...]:
+    """The rules of ``entity`` at ``point``, in the order they run (the bulk import checks
+    it knows each of them)."""
+    return tuple(_RULES.get((entity, point), ()))
+
+
 def run(point: str, ctx: WriteContext) -> None:
     for fn in _RULES.get((ctx.entity.name, point), ()):
         fn(ctx)

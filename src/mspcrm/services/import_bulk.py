@@ -124,7 +124,7 @@ BULK_RULES: dict[str, BulkRules] = {
 
 
 def _registered(entity: Entity, point: str) -> set[str]:
-    return {fn.__name__ for fn in hooks._RULES.get((entity.name, point), ())}
+    return {fn.__name__ for fn in hooks.registered(entity.name, point)}
 
 
 def bulk_rules(entity: Entity) -> BulkRules | None:
@@ -166,9 +166,9 @@ class RelatedInserts(RecordService):
         raise AssertionError("a rule deleted records during a bulk create")
 
     def stamps(self, entity: Entity, actor: Actor) -> dict[str, Any]:
-        """The values ``_stamp`` sets on a create of ``entity`` now (the same for a flush)."""
+        """The values ``stamp`` sets on a create of ``entity`` now (the same for a flush)."""
         out: dict[str, Any] = {}
-        self._stamp(entity, out, actor, created=True)
+        self.stamp(entity, out, actor, created=True)
         return out
 
 
@@ -230,7 +230,7 @@ class BulkImport:
         self.slow_columns = self._slow_columns(mapper)
         self.after_write = [
             fn
-            for fn in hooks._RULES.get((entity.name, "after_write"), ())
+            for fn in hooks.registered(entity.name, "after_write")
             if fn.__name__ in rules.after_write
         ]
         self.references = [(f.name, f.reference) for f in entity.fields if f.reference]
@@ -337,7 +337,7 @@ class BulkImport:
         """A new record's values as ``create_in`` completes and checks them."""
         if self.udf_defaults is None:
             return
-        context = self.records._default_context(conn, self.entity, self.actor)
+        context = self.records.default_context(conn, self.entity, self.actor)
         defaults: dict[str, Any] = {}  # every default, worked out once for the batch
         apply_defaults(self.entity, defaults, replace(context, now=utc_now()))
         candidates = []

@@ -206,12 +206,12 @@ class RecordService:
         udf_defs = self.udf_definitions(conn, entity)
         udfs = {d.name: d.check(d.default_value) for d in udf_defs if d.default_value is not None}
         udfs.update(read.udfs)
-        apply_defaults(entity, values, self._default_context(conn, entity, actor))
+        apply_defaults(entity, values, self.default_context(conn, entity, actor))
         ctx = hooks.WriteContext(conn, self, entity, "create", actor, None, values, None)
         hooks.run("normalise", ctx)
         self._check(conn, entity, values, partial=False)
         hooks.run("before_write", ctx)
-        self._stamp(entity, values, actor, created=True)
+        self.stamp(entity, values, actor, created=True)
         ctx.record_id = repository.insert(conn, entity, values, udfs)
         self._history(conn, entity, ctx.record_id, "create", actor, None, values, udfs)
         hooks.run("after_write", ctx)
@@ -258,7 +258,7 @@ class RecordService:
         hooks.run("normalise", ctx)
         self._check(conn, entity, values, partial=not replace)
         hooks.run("before_write", ctx)
-        self._stamp(entity, values, actor, created=False)
+        self.stamp(entity, values, actor, created=False)
         repository.update(
             conn,
             entity,
@@ -348,7 +348,9 @@ class RecordService:
                 f"{parent} {parent_id}"
             )
 
-    def _default_context(self, conn: Connection, entity: Entity, actor: Actor) -> DefaultContext:
+    def default_context(self, conn: Connection, entity: Entity, actor: Actor) -> DefaultContext:
+        """What a create's defaults depend on: the acting resource, the picklist defaults
+        (also used by the bulk import, so both paths default alike)."""
         defaults = {
             name: next((v.value for v in values if v.is_default and v.is_active), None)
             for name, values in self.picklists(conn, entity).items()
@@ -382,9 +384,9 @@ class RecordService:
             if not repository.existing_ids(conn, target, [value]):
                 raise NotFoundError(f"{target.name} not found: {f.name} {value} does not exist")
 
-    def _stamp(
-        self, entity: Entity, values: dict[str, Any], actor: Actor, *, created: bool
-    ) -> None:
+    def stamp(self, entity: Entity, values: dict[str, Any], actor: Actor, *, created: bool) -> None:
+        """Set the maintained fields (times, creator, impersonator) of a write on ``values``
+        (also used by the bulk import)."""
         now = utc_now()
         for f in entity.fields:
             stamp_now = f.maintained is Maintained.MODIFIED_AT or (
@@ -413,7 +415,7 @@ class RecordService:
         for record_id in ids:
             current = repository.get(conn, entity, record_id)
             stamped = dict(values)
-            self._stamp(entity, stamped, actor, created=False)
+            self.stamp(entity, stamped, actor, created=False)
             repository.update(conn, entity, record_id, stamped)
             self._history(conn, entity, record_id, "update", actor, current, stamped, {})
             reindex_record(conn, entity, record_id)
@@ -424,7 +426,7 @@ class RecordService:
     ) -> int:
         """A record a rule creates (no rules re-run), kept in its history."""
         stamped = dict(values)
-        self._stamp(entity, stamped, actor, created=True)
+        self.stamp(entity, stamped, actor, created=True)
         new_id = repository.insert(conn, entity, stamped, {})
         self._history(conn, entity, new_id, "create", actor, None, stamped, {})
         reindex_record(conn, entity, new_id)
