@@ -61,6 +61,15 @@ def test_tree_ancestors_and_descendants(client: TestClient, tree: dict[str, int]
     assert client.get("/api/v1/Companies/9999/tree").status_code == 404
 
 
+@pytest.mark.parametrize("raw", ["two", "1.5", str(2**63)])
+def test_a_bad_integer_query_parameter_is_a_400_naming_it(
+    client: TestClient, tree: dict[str, int], raw: str
+) -> None:
+    response = client.get(f"/api/v1/Companies/{tree['holding']}/descendants?maxDepth={raw}")
+    assert response.status_code == 400, response.text
+    assert "maxDepth" in response.json()["errors"][0]
+
+
 def test_rollup_numbers_over_three_levels(client: TestClient, tree: dict[str, int]) -> None:
     rolled = client.get(f"/api/v1/Companies/{tree['holding']}/rollup").json()
     assert rolled["companies"] == 4

@@ -17,9 +17,9 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from mspcrm.api.credentials import caller
-from mspcrm.api.native import endpoint, path_int
+from mspcrm.api.native import endpoint, path_int, query_int
 from mspcrm.api.responses import error_response, unexpected_response
-from mspcrm.errors import MspcrmError, PermissionDeniedError, ValidationError
+from mspcrm.errors import MspcrmError, PermissionDeniedError
 from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services
 from mspcrm.services.exports import ExportService
@@ -36,24 +36,14 @@ def _flag(request: Request, name: str, default: bool) -> bool:
     return default if raw is None else raw.strip().lower() in TRUE
 
 
-def _int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationError(f"{name} must be an integer, not {raw!r}") from None
-
-
 def _options(request: Request) -> ImportOptions:
     options = ImportOptions(
         dry_run=_flag(request, "dryRun", False),
         update_existing=_flag(request, "updateExisting", True),
-        resume_job=_int_param(request, "resume"),
+        resume_job=query_int(request, "resume"),
         file_name=request.query_params.get("fileName", "upload.csv"),
     )
-    batch = _int_param(request, "batchSize")
+    batch = query_int(request, "batchSize")
     if batch is not None:
         options.batch_size = batch
     return options

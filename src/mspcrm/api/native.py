@@ -56,6 +56,20 @@ def path_int(request: Request, name: str) -> int:
     return value
 
 
+def query_int(request: Request, name: str) -> int | None:
+    """An optional integer query parameter; absent or empty is None."""
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(f"{name} must be an integer, not {raw!r}") from None
+    if not -(2**63) <= value < 2**63:
+        raise ValidationError(f"{name} {raw} is out of range")
+    return value
+
+
 def endpoint(
     fn: Endpoint,
     *,

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import Route
 
-from mspcrm.api.native import endpoint, int_field, path_int, read_json
+from mspcrm.api.native import endpoint, int_field, path_int, query_int, read_json
 from mspcrm.domain.onboarding_template import TEMPLATE
 from mspcrm.errors import NotFoundError, ValidationError
 from mspcrm.services.context import Actor
@@ -24,16 +24,6 @@ from mspcrm.services.workflows import Workflows, workflows_for
 def _on(request: Request, path: str) -> None:
     if request.path_params["entity"].lower() != path.lower():
         raise NotFoundError(f"No route for {request.url.path}")
-
-
-def _query_int(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationError(f"{name} must be an integer, not {raw!r}") from None
 
 
 def _flag(value: Any) -> bool:
@@ -133,7 +123,7 @@ async def transfer(request: Request, services: Services, actor: Actor) -> Any:
 # ---- hierarchy ----------------------------------------------------------------------------
 async def company_tree(request: Request, services: Services, actor: Actor) -> Any:
     _on(request, "Companies")
-    company, depth = path_int(request, "id"), _query_int(request, "maxDepth")
+    company, depth = path_int(request, "id"), query_int(request, "maxDepth")
     if depth is None:
         return await _run(services, lambda w: w.hierarchy.tree(company))
     return await _run(services, lambda w: w.hierarchy.tree(company, max_depth=depth))
@@ -141,7 +131,7 @@ async def company_tree(request: Request, services: Services, actor: Actor) -> An
 
 async def company_descendants(request: Request, services: Services, actor: Actor) -> Any:
     _on(request, "Companies")
-    company, depth = path_int(request, "id"), _query_int(request, "maxDepth")
+    company, depth = path_int(request, "id"), query_int(request, "maxDepth")
     if depth is None:
         return await _run(services, lambda w: w.hierarchy.descendants(company))
     return await _run(services, lambda w: w.hierarchy.descendants(company, max_depth=depth))
@@ -164,7 +154,7 @@ async def audit(request: Request, services: Services, actor: Actor) -> Any:
 async def report(request: Request, services: Services, actor: Actor) -> Any:
     name = request.path_params["report"].lower()
     by = request.query_params.get("by", "type" if name == "companies" else "stage")
-    rollup = _query_int(request, "rollup")
+    rollup = query_int(request, "rollup")
     if name == "companies":
         return await _run(services, lambda w: w.reports.companies(by, rollup=rollup))
     if name == "pipeline":
