@@ -74,7 +74,7 @@ def _merge_command(kind: str) -> click.Command:
             )
 
     command.help = (
-        f"Merge {kind[:-1]} OTHER into KEEP: KEEP's blank fields fill in from OTHER, records "
+        f"Merge {KINDS[kind].lower()} OTHER into KEEP: KEEP's blank fields fill in from OTHER, records "
         f"pointing at OTHER move to KEEP, OTHER is made inactive. Planned first; undoable."
     )
     return command
