@@ -74,8 +74,9 @@ def _merge_command(kind: str) -> click.Command:
             )
 
     command.help = (
-        f"Merge {KINDS[kind].lower()} OTHER into KEEP: KEEP's blank fields fill in from OTHER, records "
-        f"pointing at OTHER move to KEEP, OTHER is made inactive. Planned first; undoable."
+        f"Merge {KINDS[kind].lower()} OTHER into KEEP: KEEP's blank fields fill in from "
+        "OTHER, records pointing at OTHER move to KEEP, OTHER is made inactive. "
+        "Planned first; undoable."
     )
     return command
 
