@@ -28,8 +28,11 @@ from mspcrm.targets import Target
 INSTRUCTIONS = (
     "mspcrm: an MSP's CRM (companies, contacts, sites, opportunities, contracts). Search "
     "before you create or write; create tools for companies and contacts are find-or-create. "
-    "Every write needs an idempotency_key; reuse it only to retry the same call. A refused "
-    "call says which rule stopped it and what to do instead. See docs/agent-guide.md."
+    "Every write needs an idempotency_key: a new unique string (a UUID) per intended change; "
+    "retrying with the same key returns the first result and never writes twice. Picklist "
+    "fields take the value or the label. Tool schemas list each field's type; "
+    "describe_entity gives lengths, references and every picklist. A refused call says which rule stopped it and what to do instead. See "
+    "docs/agent-guide.md."
 )
 RESOURCE = re.compile(r"^mspcrm://(companies|contacts)/(\d+)$")
 
@@ -106,8 +109,7 @@ def tool_of(spec: ToolSpec) -> types.Tool:
         title=spec.title or None,
         read_only_hint=not spec.writes,
         destructive_hint=spec.destructive if spec.writes else None,
-        idempotent_hint=spec.idempotent,
-        open_world_hint=False,
+        idempotent_hint=spec.idempotent or None,
     )
     return types.Tool(
         name=spec.name,
