@@ -31,8 +31,8 @@ INSTRUCTIONS = (
     "Every write needs an idempotency_key: a new unique string (a UUID) per intended change; "
     "retrying with the same key returns the first result and never writes twice. Picklist "
     "fields take the value or the label. Tool schemas list each field's type; "
-    "describe_entity gives lengths, references and every picklist. A refused call says which rule stopped it and what to do instead. See "
-    "docs/agent-guide.md."
+    "describe_entity gives lengths, references and every picklist. A refused call says "
+    "which rule stopped it and what to do instead. See docs/agent-guide.md."
 )
 RESOURCE = re.compile(r"^mspcrm://(companies|contacts)/(\d+)$")
 
