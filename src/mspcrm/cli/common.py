@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import orjson
@@ -20,7 +20,9 @@ from rich.text import Text
 
 from mspcrm import errors
 from mspcrm.config import Settings, load_settings
-from mspcrm.services.crm import Services, build_services
+
+if TYPE_CHECKING:
+    from mspcrm.services.crm import Services
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_DATABASE = Settings.database_url  # mspcrm.db in the current folder
@@ -61,12 +63,34 @@ def settings_for(database: str | None, **overrides: Any) -> Settings:
 
 
 @contextmanager
-def open_services(database: str | None) -> Iterator[Services]:
+def open_services(database: str | None, *, create: bool = False) -> Iterator[Services]:
+    """The services of a local database, for the commands that work on one only. Unless
+    ``create``, the default ``mspcrm.db`` must exist already; a remote target (``--url``,
+    ``--profile`` or ``MSPCRM_URL``) with no ``--database`` is refused, never ignored."""
+    from mspcrm.services.crm import build_services
+
+    if database is None:
+        refuse_remote_target()
+        if not create:
+            require_default_database()
     services = build_services(settings_for(database))
     try:
         yield services
     finally:
         services.close()
+
+
+def refuse_remote_target() -> None:
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root().params if ctx is not None else {}
+    if root.get("url") or root.get("profile") or os.environ.get("MSPCRM_URL"):
+        command = ctx.command_path if ctx is not None else "this command"
+        raise errors.ValidationError(
+            f"`{command}` works on a local database only (it runs the server's own "
+            "services in this process): give --database PATH_OR_URL, or run it on the "
+            "server's machine; remote servers are reached through the entity, workflow "
+            "and duplicate commands"
+        )
 
 
 def exit_code(exc: errors.MspcrmError) -> int:
@@ -185,10 +209,11 @@ def prompt_secret() -> str | None:
 
 def with_target(fn: F) -> F:
     """Add the target options and hand the command an open ``Target`` (local or remote)."""
-    from mspcrm.targets import open_target
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from mspcrm.targets import open_target
+
         options = {name: kwargs.pop(name) for name in TARGET_OPTIONS}
         remote = bool(options["url"] or options["profile"] or os.environ.get("MSPCRM_URL"))
         if not remote and options["database"] is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
@@ -9,7 +11,9 @@ from mspcrm.cli.common import emit, err_console, output_options, print_json, wit
 from mspcrm.cli.duplicate_checks import check_before_create, print_check
 from mspcrm.domain.entities import build_registry
 from mspcrm.domain.entity import Entity
-from mspcrm.targets import Target
+
+if TYPE_CHECKING:
+    from mspcrm.targets import Target
 
 KINDS = {"companies": "Company", "contacts": "Contact"}
 CHECK_OPTIONS = {

@@ -6,7 +6,7 @@ commands work on the local database and against any Autotask-compatible server.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,13 +20,13 @@ from mspcrm.cli.common import (
     print_table,
     with_target,
 )
-from mspcrm.cli.duplicate_checks import check_before_create, print_check
-from mspcrm.domain.duplicates import PROFILES
 from mspcrm.domain.entities import build_registry
 from mspcrm.domain.entity import Entity
 from mspcrm.errors import NotFoundError, ValidationError
-from mspcrm.sdk.metadata import EntityDescription, FieldInfo
-from mspcrm.targets import Target
+
+if TYPE_CHECKING:
+    from mspcrm.sdk.metadata import EntityDescription, FieldInfo
+    from mspcrm.targets import Target
 
 FRIENDLY = {
     "CompanyLocations": "locations",
@@ -210,6 +210,9 @@ def _create(entity: Entity) -> click.Command:
     def create(assignments: tuple[str, ...], force: bool, as_json: bool, target: Target) -> None:
         """Create a record from FIELD=VALUE pairs (picklists by label or value)."""
         body = parse_assignments(target.client.describe(entity.path), assignments)
+        from mspcrm.cli.duplicate_checks import check_before_create, print_check
+        from mspcrm.domain.duplicates import PROFILES
+
         if entity.name in PROFILES and not force:
             check = check_before_create(target, entity, body)
             if check["verdict"] != "unmatched":

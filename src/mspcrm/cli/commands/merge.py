@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mspcrm.cli.common import EXIT_CONFLICT, console, print_json, print_table, with_target
 from mspcrm.domain.entities import build_registry
-from mspcrm.targets import Target
+
+if TYPE_CHECKING:
+    from mspcrm.targets import Target
 
 KINDS = {"companies": "Company", "contacts": "Contact"}
 
