@@ -19,6 +19,7 @@ from mcp.server import Server, ServerRequestContext
 
 from mspcrm import __version__
 from mspcrm.errors import MspcrmError, NotFoundError, ValidationError
+from mspcrm.mcp import prompts
 from mspcrm.mcp.catalog import all_tools
 from mspcrm.mcp.keys import KeyStore, request_hash
 from mspcrm.mcp.safety import Policy, Refusal
@@ -171,6 +172,14 @@ def build_server(target: Target, policy: Policy, keys: KeyStore | None = None) -
     async def read(ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams) -> Any:
         return await anyio.to_thread.run_sync(read_resource, app.box, str(params.uri))
 
+    async def list_prompts(ctx: ServerRequestContext[Any], params: Any) -> types.ListPromptsResult:
+        return types.ListPromptsResult(prompts=prompts.listed())
+
+    async def get_prompt(
+        ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
+        return prompts.get(params.name, params.arguments)
+
     return Server(
         "mspcrm",
         version=__version__,
@@ -180,4 +189,6 @@ def build_server(target: Target, policy: Policy, keys: KeyStore | None = None) -
         on_list_resources=list_resources,
         on_list_resource_templates=list_templates,
         on_read_resource=read,
+        on_list_prompts=list_prompts,
+        on_get_prompt=get_prompt,
     )
