@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_DATABASE = Settings.database_url  # mspcrm.db in the current folder
+TABLE_ROWS = 1000  # more rows than this print as lines even on a terminal
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -140,6 +141,10 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: s
     """A table on a terminal; on a pipe or file, plain tab-separated lines (a header, then
     one line a row; nothing cut, no box drawing) that ``cut``, ``awk`` and ``sort`` read."""
     if not console.is_terminal:
+        print_tsv(rows, columns)
+        return
+    if len(rows) > TABLE_ROWS:  # a table that size takes minutes to lay out; lines do not
+        err_console.print(f"{len(rows):,} rows: printed as lines (--csv or --json for files)")
         print_tsv(rows, columns)
         return
     table = Table(*columns, title=title or None)
