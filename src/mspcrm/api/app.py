@@ -28,6 +28,7 @@ from mspcrm.errors import MspcrmError, NotFoundError
 from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services, build_services
 from mspcrm.services.health import HealthCheck
+from mspcrm.web import routes as web
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -89,6 +90,8 @@ async def _dispatch(request: Request) -> Response:
     if first in ("atservicesrest", "v1.0"):
         return await _autotask_endpoint(request)
     if first == "":
+        if web.wants_html(request):  # a browser: the home page (or the sign-in page)
+            return await web.home(request)
         return await _landing(request)
     autotask_mode = request.app.state.services.settings.autotask_mode
     return error_response(NotFoundError(f"No route for {path}"), autotask=autotask_mode)
@@ -117,6 +120,7 @@ def create_app(
         if owned:
             app.state.services.close()
 
+    built = services or build_services(settings or Settings())
     app = Starlette(
         routes=[
             StarletteRoute("/api/v1/openapi.json", _openapi, methods=["GET"]),
@@ -125,11 +129,12 @@ def create_app(
             *imports.routes(),
             *native.routes(),
             *workflows.routes(),
+            *web.routes(built.registry),
             StarletteRoute("/{path:path}", _dispatch, methods=METHODS),
         ],
         lifespan=lifespan,
     )
-    app.state.services = services or build_services(settings or Settings())
+    app.state.services = built
     app.state.health = HealthCheck(app.state.services.db)
     app.state.local_actor = local_actor
     app.add_middleware(MetricsMiddleware, registry=app.state.services.registry)

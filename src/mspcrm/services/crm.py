@@ -16,6 +16,7 @@ from mspcrm.services.limits import LoginLimiter, RequestLimiter
 from mspcrm.services.merge import MergeService
 from mspcrm.services.permissions import Permissions
 from mspcrm.services.records import RecordService
+from mspcrm.services.web_accounts import WebAccounts
 from mspcrm.store.database import Database
 from mspcrm.store.limits import install_query_timeout
 from mspcrm.store.migrate import upgrade
@@ -34,6 +35,7 @@ class Services:
     permissions: Permissions
     limits: RequestLimiter
     agent_writes: AgentWriteLog
+    web_accounts: WebAccounts
 
     def close(self) -> None:
         self.limits.unregister()
@@ -57,6 +59,11 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     limits_db = db  # SQLite: own connections without fsync, counters need not survive power loss
     if db.dialect == "sqlite":
         limits_db = Database(settings.database_url, sqlite_sync="NORMAL")
+    logins = LoginLimiter(
+        limits_db,
+        limit=settings.login_failure_limit,
+        window=settings.login_failure_window_seconds,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -66,11 +73,7 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
             db,
             settings.credential_cache_seconds,
             permissions=permissions,
-            logins=LoginLimiter(
-                limits_db,
-                limit=settings.login_failure_limit,
-                window=settings.login_failure_window_seconds,
-            ),
+            logins=logins,
         ),
         admin=AdminService(db, registry, records),
         merges=MergeService(db, registry),
@@ -83,4 +86,5 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
             lease_seconds=settings.thread_lease_seconds,
         ),
         agent_writes=AgentWriteLog(db),
+        web_accounts=WebAccounts(db, logins),
     )

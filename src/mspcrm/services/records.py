@@ -115,6 +115,11 @@ class RecordService:
             )
         return {name: stored.get(key, []) for name, key in keys.items()}
 
+    def picklist_options(self, entity: Entity) -> dict[str, list[PicklistValue]]:
+        """``picklists`` in a read of its own (for callers without a connection: the pages)."""
+        with self.db.read() as conn:
+            return self.picklists(conn, entity)
+
     # ---- reads --------------------------------------------------------------------------
     def get(self, entity: Entity, record_id: int) -> dict[str, Any] | None:
         """One record's wire object (the hot path: see ``store.hot``)."""

@@ -340,3 +340,33 @@ agent_writes = sa.Table(
     sa.Column("finished_at", sa.DateTime(), nullable=True),
     sa.Index("ix_agent_writes_record", "entity", "record_id"),
 )
+
+# ---- the web pages: sign-in passwords and server-side sessions ----------------------------
+web_passwords = sa.Table(
+    "web_passwords",
+    metadata,
+    sa.Column(
+        "resource_id",
+        ID_TYPE,
+        sa.ForeignKey("resources.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("updated_at", sa.DateTime(), nullable=False),
+)
+
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),  # sha256 of the cookie's value
+    sa.Column(
+        "resource_id",
+        ID_TYPE,
+        sa.ForeignKey("resources.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+    sa.Column("expires_at", sa.DateTime(), nullable=False),
+    sa.Index("ix_web_sessions_resource", "resource_id"),
+)

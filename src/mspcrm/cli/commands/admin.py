@@ -75,6 +75,23 @@ def resources_create(
         console.print(f"{key}: {value}", highlight=False)
 
 
+@resources.command("set-password")
+@click.argument("username")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="The web sign-in password (asked for, hidden, when not given).",
+)
+@database_option
+def resources_set_password(username: str, password: str, database: str | None) -> None:
+    """Set the web sign-in password of the resource USERNAME (its userName or e-mail)."""
+    with open_services(database) as services:
+        resource_id = services.web_accounts.set_password(username, password)
+    console.print(f"Web password set for resource {resource_id} ({username}).", highlight=False)
+
+
 @click.group()
 def picklists() -> None:
     """Picklists (installation data): list and add values."""
