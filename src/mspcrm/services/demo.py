@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +14,14 @@ from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services
 
 DEMO_USERNAME = "demo-api@msp.example"
+
+
+@dataclass(frozen=True)
+class DemoLogins(ApiUser):
+    """The demo API user, plus the account manager's sign-in for the web pages."""
+
+    web_username: str = ""
+    web_password: str = ""
 
 COMPANIES: list[dict[str, Any]] = [
     {
@@ -94,8 +104,9 @@ COMPANY_UDFS = (
 )
 
 
-def load_demo(services: Services) -> ApiUser | None:
-    """Fill an empty installation; returns the demo API user, or None if already there."""
+def load_demo(services: Services) -> DemoLogins | None:
+    """Fill an empty installation; returns the demo API user and the web sign-in of the
+    first account manager (passwords shown once), or None if already there."""
     if services.auth.known_user(DEMO_USERNAME):
         return None
     admin = services.admin
@@ -114,7 +125,10 @@ def load_demo(services: Services) -> ApiUser | None:
     ids = _companies(services, actor, manager_id)
     _contacts(services, actor, ids)
     _sites_and_deals(services, actor, ids, manager_id)
-    return user
+    web_username = ACCOUNT_MANAGERS[0][2]
+    web_password = secrets.token_urlsafe(12)
+    services.web_accounts.set_password(web_username, web_password)
+    return DemoLogins(**asdict(user), web_username=web_username, web_password=web_password)
 
 
 def _companies(services: Services, actor: Actor, owner: int) -> dict[str, int]:

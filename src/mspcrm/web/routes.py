@@ -11,8 +11,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from mspcrm.domain.entities import COMPANY
 from mspcrm.domain.entity import Entity, Registry
-from mspcrm.web import forms, inline, pipeline, records, signin
+from mspcrm.web import company, forms, inline, pipeline, records, signin
 from mspcrm.web.guard import page
 from mspcrm.web.render import STATIC_VERSION
 
@@ -69,6 +70,10 @@ def routes(registry: Registry) -> list[BaseRoute]:
         Route("/sign-out", page(signin.sign_out), methods=["POST"]),
         *pipeline.routes(registry),
     ]
+    hand_made = registry.by_name(COMPANY.name)
+    found.append(
+        Route(f"/{hand_made.command}/{{id:int}}", page(company.company_page, entity=hand_made))
+    )
     for entity in registry:
         if entity.can_query:
             found.extend(entity_routes(entity))

@@ -41,6 +41,7 @@ def serve(
         f"mspcrm {__version__} on http://{settings.host}:{settings.port}/ATServicesRest/V1.0/ "
         f"(database {services.db.url.split('@')[-1]}, mode {settings.compat})"
     )
+    console.print(f"Web pages: http://{settings.host}:{settings.port}/", highlight=False)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 
 
@@ -58,6 +59,10 @@ def _print_demo(result: Any, settings: Settings) -> None:
         f"\"field\":\"id\"}}]}}' -H 'UserName: {result.username}' -H 'Secret: {result.secret}' "
         f"-H 'ApiIntegrationCode: {result.integration_code}'"
     )
+    root = f"http://{settings.host}:{settings.port}/"
+    console.print(f"[bold]Web sign-in[/bold] at {root} (shown once):")
+    console.print(f"  Username:           {result.web_username}", highlight=False)
+    console.print(f"  Password:           {result.web_password}", highlight=False)
 
 
 @click.group()
