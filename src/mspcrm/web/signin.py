@@ -30,13 +30,15 @@ def safe_next(raw: str) -> str:
     return "/"
 
 
-def _sign_in_form(request: Request, errors: list[str], username: str, status: int) -> Response:
+def _sign_in_form(
+    request: Request, errors: list[str], username: str, status: int, next_path: str
+) -> Response:
     token = request.cookies.get(SIGN_IN_COOKIE) or new_sign_in_token()
     context = {
         "errors": errors,
         "username": username,
         "sign_in_token": token,
-        "next": safe_next(request.query_params.get("next", "/")),
+        "next": safe_next(next_path),
     }
     response = render.page(request, "sign_in.html", context, session=None, status=status)
     set_cookie(request, response, SIGN_IN_COOKIE, token, SIGN_IN_TTL)
@@ -46,7 +48,7 @@ def _sign_in_form(request: Request, errors: list[str], username: str, status: in
 async def sign_in_page(request: Request) -> Response:
     if await current(request) is not None:
         return RedirectResponse(safe_next(request.query_params.get("next", "/")), 303)
-    return _sign_in_form(request, [], "", 200)
+    return _sign_in_form(request, [], "", 200, request.query_params.get("next", "/"))
 
 
 async def sign_in(request: Request) -> Response:
@@ -54,9 +56,11 @@ async def sign_in(request: Request) -> Response:
     form = await request.form()
     username = str(form.get("username") or "")
     password = str(form.get("password") or "")
+    next_path = str(form.get("next") or "/")
     sent = str(form.get("sign_in_token") or "")
     if not tokens_match(sent, request.cookies.get(SIGN_IN_COOKIE, "")):
-        return _sign_in_form(request, ["The sign-in form expired: please try again"], username, 403)
+        expired = ["The sign-in form expired: please try again"]
+        return _sign_in_form(request, expired, username, 403, next_path)
     client = request.client.host if request.client else ""
     previous = request.cookies.get(SESSION_COOKIE, "")
     try:
@@ -67,8 +71,8 @@ async def sign_in(request: Request) -> Response:
         )
     except (AuthenticationError, RateLimitedError) as exc:
         status = 429 if isinstance(exc, RateLimitedError) else 401
-        return _sign_in_form(request, exc.errors, username, status)
-    response = RedirectResponse(safe_next(str(form.get("next") or "/")), status_code=303)
+        return _sign_in_form(request, exc.errors, username, status, next_path)
+    response = RedirectResponse(safe_next(next_path), status_code=303)
     lifetime = int(services.web_accounts.lifetime.total_seconds())
     set_cookie(request, response, SESSION_COOKIE, token, lifetime)
     clear_cookie(request, response, SIGN_IN_COOKIE)
