@@ -109,9 +109,25 @@ def failure_times(conn: Connection, keys: list[str], since: float) -> dict[str, 
     return found
 
 
-def add_failures(conn: Connection, keys: list[str], at: float, *, forget_before: float) -> None:
-    conn.execute(sa.delete(lf).where(lf.c.key.in_(keys), lf.c.at <= forget_before))
-    conn.execute(sa.insert(lf), [{"key": key, "at": at} for key in keys])
+def add_failures(conn: Connection, keys: list[str], at: float) -> list[int]:
+    """One row per key at ``at``; their ids, in the order of ``keys``."""
+    return [
+        int(conn.execute(sa.insert(lf).values(key=key, at=at).returning(lf.c.id)).scalar_one())
+        for key in keys
+    ]
+
+
+def forget_failures_before(conn: Connection, at: float) -> None:
+    conn.execute(sa.delete(lf).where(lf.c.at <= at))
+
+
+def forget_failure(conn: Connection, row_id: int) -> None:
+    conn.execute(sa.delete(lf).where(lf.c.id == row_id))
+
+
+def forget_last_failure(conn: Connection, key: str) -> None:
+    newest = sa.select(sa.func.max(lf.c.id)).where(lf.c.key == key).scalar_subquery()
+    conn.execute(sa.delete(lf).where(lf.c.id == newest))
 
 
 def clear_failures(conn: Connection, key: str) -> None:
