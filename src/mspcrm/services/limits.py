@@ -287,7 +287,7 @@ class Backoff:
     def wait(self, failures: int) -> float:
         if self.free <= 0 or failures < self.free:
             return 0.0
-        return min(self.most, self.base * 2 ** min(failures - self.free, 30))
+        return min(self.most, self.base * 2.0 ** min(failures - self.free, 30))
 
 
 class LoginLimiter:

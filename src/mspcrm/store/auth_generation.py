@@ -4,6 +4,7 @@ outside the pool (no checkout, no pre-ping), so it costs one statement and nothi
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -38,7 +39,7 @@ class GenerationReader:
         return 0 if row is None else int(row[0])
 
     def _connection(self) -> Any:
-        raw = getattr(self._local, "raw", None)
+        raw: Any = getattr(self._local, "raw", None)
         if raw is None:
             fairy = self.db.engine.raw_connection()
             fairy.detach()  # ours for the thread's life, never returned to the pool
@@ -58,16 +59,12 @@ class GenerationReader:
         with self._lock:
             if raw in self._opened:
                 self._opened.remove(raw)
-        try:
+        with contextlib.suppress(Exception):  # already broken
             raw.close()
-        except Exception:  # already broken
-            pass
 
     def close(self) -> None:
         with self._lock:
             opened, self._opened = self._opened, []
         for raw in opened:
-            try:
+            with contextlib.suppress(Exception):  # a broken connection at shutdown
                 raw.close()
-            except Exception:  # noqa: S110  (closing a broken connection at shutdown)
-                pass

@@ -23,16 +23,58 @@ from mspcrm.services.crm import build_services
     help="default: honest errors and duplicate checks; autotask: Autotask's own quirks.",
 )
 @click.option("--demo", is_flag=True, help="Fill an empty database with demo data and an API user.")
+@click.option(
+    "--forwarded-allow-ips",
+    default=None,
+    help="Proxies whose X-Forwarded-For is believed: comma-separated IPs or networks, * for "
+    "any (default: none; env MSPCRM_FORWARDED_ALLOW_IPS).",
+)
+@click.option(
+    "--header-timeout",
+    type=float,
+    default=None,
+    help="Seconds a request's headers may take to arrive (default 10; 0: no limit).",
+)
+@click.option(
+    "--body-idle-timeout",
+    type=float,
+    default=None,
+    help="Seconds between two chunks of a request body (default 30; 0: no limit).",
+)
+@click.option(
+    "--body-timeout",
+    type=float,
+    default=None,
+    help="Seconds a whole request body may take (default 120; 0: no limit).",
+)
 def serve(
-    host: str | None, port: int | None, database: str | None, compat: str | None, demo: bool
+    host: str | None,
+    port: int | None,
+    database: str | None,
+    compat: str | None,
+    demo: bool,
+    forwarded_allow_ips: str | None,
+    header_timeout: float | None,
+    body_idle_timeout: float | None,
+    body_timeout: float | None,
 ) -> None:
     """Run the server (Autotask REST API at /ATServicesRest/V1.0/)."""
     import uvicorn
 
     from mspcrm.api.app import create_app
+    from mspcrm.api.serving import server_config
     from mspcrm.services.demo import load_demo
 
-    settings = settings_for(database, host=host, port=port, compat=compat)
+    settings = settings_for(
+        database,
+        host=host,
+        port=port,
+        compat=compat,
+        forwarded_allow_ips=forwarded_allow_ips,
+        header_timeout_seconds=header_timeout,
+        body_idle_timeout_seconds=body_idle_timeout,
+        body_timeout_seconds=body_timeout,
+    )
     services = build_services(settings)
     if demo:
         _print_demo(load_demo(services), settings)
@@ -41,7 +83,7 @@ def serve(
         f"mspcrm {__version__} on http://{settings.host}:{settings.port}/ATServicesRest/V1.0/ "
         f"(database {services.db.url.split('@')[-1]}, mode {settings.compat})"
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.Server(server_config(app, settings, log_level="warning")).run()
 
 
 def _print_demo(result: Any, settings: Settings) -> None:

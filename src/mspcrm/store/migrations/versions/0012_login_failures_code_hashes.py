@@ -71,9 +71,9 @@ def _trigger_name(table: str, event: str) -> str:
 def create_triggers(dialect: str) -> None:
     if dialect == "postgresql":
         op.execute(PG_FUNCTION)
-        for table, events in PG_EVENTS.items():
+        for table, statement_events in PG_EVENTS.items():
             op.execute(
-                f"CREATE TRIGGER {table}_auth AFTER {events} ON {table} "
+                f"CREATE TRIGGER {table}_auth AFTER {statement_events} ON {table} "
                 "FOR EACH STATEMENT EXECUTE FUNCTION mspcrm_bump_auth_generation()"
             )
         return
