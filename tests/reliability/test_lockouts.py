@@ -63,8 +63,9 @@ def test_the_attacker_waits_longer_each_time_and_nobody_else_waits(db_url: str) 
             waits.append(_retry_after(attacker.get(PATH, headers=BAD)))
         elapsed = time.monotonic() - started
         assert waits == [1, 2, 4, 4], waits  # doubling, up to the longest wait
-        print(f"\nattacker: 3 free guesses, then waits {waits} s; 3 more guesses took "
-              f"{elapsed:.1f} s")
+        print(
+            f"\nattacker: 3 free guesses, then waits {waits} s; 3 more guesses took {elapsed:.1f} s"
+        )
         # one address trying many users: its own allowance, then it waits for every user
         for i in range(8):
             bad_user = BAD | {"UserName": f"nobody{i}@x.example"}

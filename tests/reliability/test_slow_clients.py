@@ -51,8 +51,12 @@ def _closed(sock: socket.socket) -> bytes | None:
 
 
 def _post_head(length: int) -> bytes:
-    lines = [f"POST {BASE}/Companies HTTP/1.1", "Host: x", f"Content-Length: {length}",
-             "Content-Type: application/json"]
+    lines = [
+        f"POST {BASE}/Companies HTTP/1.1",
+        "Host: x",
+        f"Content-Length: {length}",
+        "Content-Type: application/json",
+    ]
     lines += [f"{k}: {v}" for k, v in GOOD.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
@@ -84,8 +88,10 @@ def test_slow_headers_are_cut_off_and_others_are_served(db_url: str) -> None:
             time.sleep(0.05)
         assert len(cut) == 6, cut
         assert all(0.8 <= t <= 2.5 for t in cut.values()), cut
-        print(f"\nslow headers cut after {min(cut.values()):.2f}-{max(cut.values()):.2f} s "
-              f"(timeout 1 s); meanwhile {len(served)} GETs, slowest {max(served):.1f} ms")
+        print(
+            f"\nslow headers cut after {min(cut.values()):.2f}-{max(cut.values()):.2f} s "
+            f"(timeout 1 s); meanwhile {len(served)} GETs, slowest {max(served):.1f} ms"
+        )
     assert "request headers not complete" in output_of(server)
 
 
@@ -103,7 +109,13 @@ def test_slow_bodies_are_cut_off_and_free_their_slots(db_url: str) -> None:
         # the three trickling bodies hold the integration code's three Companies slots...
         assert client.get(f"{BASE}/Companies/0", headers=GOOD).status_code == 429
         # ... other endpoints are served
-        assert client.get(f"{BASE}/Contacts/query/count?search={{\"filter\":[{{\"op\":\"exist\",\"field\":\"id\"}}]}}", headers=GOOD).status_code == 200
+        assert (
+            client.get(
+                f'{BASE}/Contacts/query/count?search={{"filter":[{{"op":"exist","field":"id"}}]}}',
+                headers=GOOD,
+            ).status_code
+            == 200
+        )
         cut: dict[int, float] = {}
         socks = [*trickling, stalled]
         while len(cut) < 4 and time.monotonic() - started < 15:
@@ -124,7 +136,9 @@ def test_slow_bodies_are_cut_off_and_free_their_slots(db_url: str) -> None:
         # the slots are free again at once
         status, ms = _get_ms(client, f"{BASE}/Companies/0")
         assert status == 200
-        print(f"\nstalled body cut after {cut[3]:.2f} s (idle timeout 1 s); trickled bodies "
-              f"after {min(cut[i] for i in range(3)):.2f}-{max(cut[i] for i in range(3)):.2f} s "
-              f"(body timeout 3 s); the next request on their endpoint: {status} in {ms:.1f} ms")
+        print(
+            f"\nstalled body cut after {cut[3]:.2f} s (idle timeout 1 s); trickled bodies "
+            f"after {min(cut[i] for i in range(3)):.2f}-{max(cut[i] for i in range(3)):.2f} s "
+            f"(body timeout 3 s); the next request on their endpoint: {status} in {ms:.1f} ms"
+        )
     assert "request body too slow" in output_of(server)

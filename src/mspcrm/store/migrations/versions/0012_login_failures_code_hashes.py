@@ -164,13 +164,15 @@ def downgrade() -> None:
     """The plain codes cannot come back: every API user needs a new integration code."""
     conn = op.get_bind()
     drop_triggers(conn.dialect.name)
-    with op.batch_alter_table("api_credentials") as batch:
-        batch.alter_column(
-            "integration_code_hash",
-            new_column_name="integration_code",
-            existing_type=sa.String(length=64),
-            type_=sa.String(length=100),
-            existing_nullable=False,
-        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
+        with op.batch_alter_table("api_credentials") as batch:
+            batch.alter_column(
+                "integration_code_hash",
+                new_column_name="integration_code",
+                existing_type=sa.String(length=64),
+                type_=sa.String(length=100),
+                existing_nullable=False,
+            )
     op.drop_table("auth_generation")
     op.drop_table("server_keys")
