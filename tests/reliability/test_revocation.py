@@ -4,8 +4,11 @@ each process serves (both engines)."""
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +16,7 @@ import pytest
 from mspcrm.config import Settings
 from mspcrm.services.crm import Services, build_services
 from tests.conftest import API_CODE, API_SECRET, API_USER, add_api_user
+from tests.reliability.conftest import App, size
 from tests.reliability.servers import serving
 
 BASE = "/ATServicesRest/V1.0"
@@ -78,3 +82,39 @@ def test_security_level_changes_apply_on_the_next_request(
     assert _create_statuses(clients, GOOD) == [200, 200]  # the level is now cached in both
     admin.permissions.define("sales", {"Companies": "r"})  # redefined: no create any more
     assert _create_statuses(clients, GOOD) == [403, 403]
+
+
+def _median_get(app: App, n: int) -> float:
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        assert app.client.get(f"{BASE}/Companies/0").status_code == 200
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def test_cost_of_the_revocation_check(make_app: Any, record_property: Any) -> None:
+    """Measured, not asserted against a wall-clock figure: the figures are reported."""
+    checked: App = make_app()
+    unchecked: App = make_app()
+    unchecked.services.auth.revocations = None  # the cache as before: no per-request read
+    for app in (checked, unchecked):
+        _median_get(app, 20)  # warm up (verified and cached)
+    n = size(300, 1000)
+    with_check, without = [], []
+    for _ in range(3):  # alternated, so load on the machine hits both alike
+        with_check.append(_median_get(checked, n // 3))
+        without.append(_median_get(unchecked, n // 3))
+    on, off = statistics.median(with_check), statistics.median(without)
+    revocations = checked.services.revocations
+    start = time.perf_counter()
+    for _ in range(n):
+        revocations.check()
+    alone = (time.perf_counter() - start) / n
+    dialect = checked.services.db.dialect
+    record_property("revocation_check_us", alone * 1e6)
+    print(
+        f"\n[{dialect}] GET by id median: {off * 1000:.3f} ms without the revocation check, "
+        f"{on * 1000:.3f} ms with (x{on / off:.2f}); the check alone {alone * 1e6:.0f} µs"
+    )
+    assert on < off * 5  # a sanity bound only
