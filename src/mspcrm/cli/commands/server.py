@@ -87,8 +87,15 @@ def serve(
 
 
 def _print_demo(result: Any, settings: Settings) -> None:
+    from mspcrm.services.demo import DEMO_USERNAME
+
     if result is None:
-        console.print("Demo data already present; credentials were printed when it was created.")
+        console.print(
+            "Demo data already present; its credentials were printed when it was created. "
+            "Only hashes are stored: issue new ones with `mspcrm resources new-secret "
+            f"{DEMO_USERNAME}` and `mspcrm resources new-integration-code {DEMO_USERNAME}`.",
+            highlight=False,
+        )
         return
     base = f"http://{settings.host}:{settings.port}/ATServicesRest/V1.0"
     console.print("[bold]Demo API user[/bold] (shown once):")
