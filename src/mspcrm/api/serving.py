@@ -12,8 +12,8 @@ headers are in, an integration code's thread slot) for as long as it likes.
 * **body**: the gap between two body chunks (``body_idle_timeout``) and the whole body
   (``body_timeout``, from the end of the head); past either the connection is closed and
   the app's next ``receive`` is a disconnect, so the handler ends and frees its slot.
-  Time while uvicorn itself has paused reading (the app is not reading the body yet) does
-  not count against the client.
+  Time while uvicorn itself has paused reading (the app is not reading the body yet), or
+  while the client waits for our ``100 Continue``, does not count against the client.
 
 ``X-Forwarded-For``: uvicorn believes it from 127.0.0.1 unless told otherwise; here it is
 believed only from ``forwarded_allow_ips`` (none by default), and the app reads the client
@@ -129,6 +129,12 @@ class TimedH11Protocol(H11Protocol):
         if waits:
             self._body_timer = self.loop.call_later(min(waits), self._body_late)
 
+    def _server_holds_body(self) -> bool:
+        """Reading is paused on our side (the app has not read what came), or the client
+        waits for our ``100 Continue`` (sent when the app first reads)."""
+        waiting = self.cycle is not None and self.cycle.waiting_for_100_continue
+        return bool(self.flow.read_paused or waiting)
+
     def _cancel_body_timer(self) -> None:
         if self._body_timer is not None:
             self._body_timer.cancel()
@@ -138,7 +144,7 @@ class TimedH11Protocol(H11Protocol):
         self._body_timer = None
         if self.transport.is_closing() or self.conn.their_state is not h11.SEND_BODY:
             return
-        if self.flow.read_paused:  # we stopped reading, not the client: wait on
+        if self._server_holds_body():  # not the client's delay: wait on
             if self._body_deadline is not None:
                 self._body_deadline = self.loop.time() + self.body_idle_timeout
             self._arm_body_timer()
