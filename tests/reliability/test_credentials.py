@@ -174,3 +174,16 @@ def test_secrets_are_never_logged_or_returned(
     text = " ".join(r.text for r in bodies) + caplog.text
     for secret in (API_SECRET, "wr0ng", "argon2"):
         assert secret not in text
+
+
+def test_lease_rows_hold_no_integration_code(make_app: Any) -> None:
+    first: App = make_app()
+    make_app()  # a second server on the database: admissions write lease rows
+    limits = first.services.limits
+    admission = limits.admit(f"{API_CODE}:Company")
+    with first.services.db.read() as conn:
+        scopes = [r[0] for r in conn.exec_driver_sql("SELECT scope FROM request_slots")]
+    limits.release(admission)
+    assert admission.slot_id is not None
+    assert any(s.startswith("h:") for s in scopes), scopes
+    assert not any(API_CODE in s.upper() for s in scopes), scopes

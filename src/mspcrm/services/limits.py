@@ -27,6 +27,7 @@ not survive a power cut. The clock is injectable for tests.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import secrets
 import threading
@@ -53,6 +54,12 @@ class Admission:
     slot_id: int | None  # the lease row written for this request, if any
     count: int  # requests in the rolling hour, this one included
     token: int = 0  # this process's own record of the slot
+
+
+def lease_scope(scope: str) -> str:
+    """What is kept for a scope (integration code + endpoint): a digest, so no integration
+    code is ever written in plain (lease rows are in the database)."""
+    return "h:" + hashlib.sha256(scope.encode()).hexdigest()[:40]
 
 
 class RequestLimiter:
@@ -107,6 +114,7 @@ class RequestLimiter:
     # ---- admission ----------------------------------------------------------------------
     def try_admit(self, scope: str) -> Admission | None:
         """Admit from memory when this process may (never blocks); None: call ``admit``."""
+        scope = lease_scope(scope)
         with self._lock:
             state, now = self._state, self.clock()
             if self.shared or state.synced_at is None or not self._fresh(now - state.synced_at):
@@ -141,7 +149,7 @@ class RequestLimiter:
     def sync_admit(self, scope: str) -> Admission:
         """``admit`` through the database (when ``try_admit`` said None)."""
         try:
-            return self._sync_admit(scope)
+            return self._sync_admit(lease_scope(scope))
         finally:
             self._syncing = False
 

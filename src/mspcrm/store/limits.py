@@ -65,7 +65,7 @@ def forget_expired_slots(conn: Connection, now: float) -> None:
 
 
 # ---- serving processes: one registration row each, renewed while the process lives ---------
-SERVER = "~server:"  # scopes of request leases start with an upper-cased integration code
+SERVER = "~server:"  # scopes of request leases are digests ("h:...", services.limits)
 
 
 def register_server(conn: Connection, name: str, expires_at: float) -> None:
