@@ -10,6 +10,7 @@ import hmac
 import logging
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -187,3 +188,25 @@ def test_lease_rows_hold_no_integration_code(make_app: Any) -> None:
     assert admission.slot_id is not None
     assert any(s.startswith("h:") for s in scopes), scopes
     assert not any(API_CODE in s.upper() for s in scopes), scopes
+
+
+def test_parallel_guesses_are_counted_exactly(make_app: Any) -> None:
+    """Each attempt is recorded before its argon2 check, in one serialised transaction: a
+    burst of parallel guesses gets exactly the allowance, not one per thread."""
+    app: App = make_app(login_failure_limit=3, login_address_failure_limit=0)
+    auth = app.services.auth
+    auth.logins.clock = FakeClock()  # type: ignore[union-attr]  # a burst: no time passes
+
+    def guess(i: int) -> str:
+        try:
+            auth.principal(API_USER, f"guess-{i}", API_CODE, client="192.0.2.7")
+        except RateLimitedError:
+            return "waits"
+        except AuthenticationError:
+            return "checked"
+        return "in"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = list(pool.map(guess, range(24)))
+    assert outcomes.count("checked") == 3, outcomes
+    assert outcomes.count("waits") == 21, outcomes
