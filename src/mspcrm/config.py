@@ -42,6 +42,7 @@ class Settings:
     header_timeout_seconds: float = 10.0  # MSPCRM_HEADER_TIMEOUT_SECONDS
     body_idle_timeout_seconds: float = 30.0  # MSPCRM_BODY_IDLE_TIMEOUT_SECONDS
     body_timeout_seconds: float = 120.0  # MSPCRM_BODY_TIMEOUT_SECONDS
+    http: str = "auto"  # MSPCRM_HTTP: uvicorn's HTTP/1.1 parser, auto | httptools | h11
     query_timeout_seconds: float = 30.0  # MSPCRM_QUERY_TIMEOUT_SECONDS
     max_body_bytes: int = 2 * 1024 * 1024  # MSPCRM_MAX_BODY_BYTES
     max_json_depth: int = 32  # MSPCRM_MAX_JSON_DEPTH

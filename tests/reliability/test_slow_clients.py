@@ -10,6 +10,7 @@ import time
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from mspcrm.config import Settings
 from mspcrm.services.crm import build_services
@@ -19,6 +20,7 @@ from tests.reliability.servers import output_of, serving
 BASE = "/ATServicesRest/V1.0"
 GOOD = {"ApiIntegrationCode": API_CODE, "UserName": API_USER, "Secret": API_SECRET}
 TIMEOUTS = ("--header-timeout", "1", "--body-idle-timeout", "1", "--body-timeout", "3")
+PARSERS = pytest.mark.parametrize("http", ["httptools", "h11"])  # both of uvicorn's HTTP/1.1
 
 
 def _with_user(db_url: str) -> None:
@@ -67,9 +69,13 @@ def _get_ms(client: httpx.Client, path: str) -> tuple[int, float]:
     return response.status_code, (time.perf_counter() - start) * 1000
 
 
-def test_slow_headers_are_cut_off_and_others_are_served(db_url: str) -> None:
+@PARSERS
+def test_slow_headers_are_cut_off_and_others_are_served(db_url: str, http: str) -> None:
     _with_user(db_url)
-    with serving(db_url, *TIMEOUTS) as server, httpx.Client(base_url=server.url) as client:
+    with (
+        serving(db_url, *TIMEOUTS, "--http", http) as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
         assert client.get(f"{BASE}/Companies/0", headers=GOOD).status_code == 200
         silent = _connect(server.url)  # connects, says nothing
         partial = [_connect(server.url) for _ in range(5)]  # half a head each
@@ -93,15 +99,19 @@ def test_slow_headers_are_cut_off_and_others_are_served(db_url: str) -> None:
         assert len(cut) == 7, cut
         assert all(0.8 <= t <= 2.5 for t in cut.values()), cut
         print(
-            f"\nslow headers cut after {min(cut.values()):.2f}-{max(cut.values()):.2f} s "
+            f"\n[{http}] slow headers cut after {min(cut.values()):.2f}-{max(cut.values()):.2f} s "
             f"(timeout 1 s); meanwhile {len(served)} GETs, slowest {max(served):.1f} ms"
         )
     assert "request headers not complete" in output_of(server)
 
 
-def test_slow_bodies_are_cut_off_and_free_their_slots(db_url: str) -> None:
+@PARSERS
+def test_slow_bodies_are_cut_off_and_free_their_slots(db_url: str, http: str) -> None:
     _with_user(db_url)
-    with serving(db_url, *TIMEOUTS) as server, httpx.Client(base_url=server.url) as client:
+    with (
+        serving(db_url, *TIMEOUTS, "--http", http) as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
         assert client.get(f"{BASE}/Companies/0", headers=GOOD).status_code == 200
         trickling = [_connect(server.url) for _ in range(3)]  # a byte every 0.4 s
         for sock in trickling:
@@ -141,7 +151,7 @@ def test_slow_bodies_are_cut_off_and_free_their_slots(db_url: str) -> None:
         status, ms = _get_ms(client, f"{BASE}/Companies/0")
         assert status == 200
         print(
-            f"\nstalled body cut after {cut[3]:.2f} s (idle timeout 1 s); trickled bodies "
+            f"\n[{http}] stalled body cut after {cut[3]:.2f} s (idle timeout 1 s); trickled bodies "
             f"after {min(cut[i] for i in range(3)):.2f}-{max(cut[i] for i in range(3)):.2f} s "
             f"(body timeout 3 s); the next request on their endpoint: {status} in {ms:.1f} ms"
         )

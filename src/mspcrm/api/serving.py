@@ -1,10 +1,11 @@
 """How ``mspcrm serve`` runs the app on a socket: slow clients cut off, forwarded addresses
 believed only from the proxies the operator lists.
 
-uvicorn's HTTP/1.1 protocol times out an idle keep-alive connection but never a request
-whose headers or body trickle in, so a client can hold a connection (and, once its
-headers are in, an integration code's thread slot) for as long as it likes.
-``timed_protocol`` returns its h11 protocol with three timers:
+uvicorn's HTTP/1.1 protocols (httptools and h11) time out an idle keep-alive connection
+but never a request whose headers or body trickle in, so a client can hold a connection
+(and, once its headers are in, an integration code's thread slot) for as long as it
+likes. ``timed_protocol`` returns uvicorn's protocol (httptools when installed, as uvicorn
+itself picks, else h11) with three timers (``ReadTimers``):
 
 * **headers**: from a connection's start, or the first byte of a request on a kept-alive
   connection, the whole head must arrive within ``header_timeout`` (else a 408 and the
@@ -23,6 +24,7 @@ address only from the ASGI scope, which uvicorn's proxy middleware sets: one ans
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 from typing import Any
 
@@ -35,72 +37,70 @@ from mspcrm.config import Settings
 
 log = logging.getLogger("mspcrm.api")
 
-TIMEOUT_BODY = b"The request headers did not arrive in time"
+HTTP_IMPLEMENTATIONS = ("auto", "httptools", "h11")
+LATE_HEAD = b"The request headers did not arrive in time"
 TIMEOUT_RESPONSE = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
     b"connection: close\r\ncontent-length: "
-    + str(len(TIMEOUT_BODY)).encode()
+    + str(len(LATE_HEAD)).encode()
     + b"\r\n\r\n"
-    + TIMEOUT_BODY
+    + LATE_HEAD
 )
+HEAD, BODY, BETWEEN = "head", "body", "between"  # where a connection's current request is
 
 
-class TimedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with header and body read timeouts (0: none)."""
+class ReadTimers:
+    """Header and body read timeouts for a uvicorn HTTP protocol (0 turns one off).
+
+    The protocol reports where its request is: ``_head_begins`` (a connection opened, or
+    the first byte of a request), ``_head_complete``, ``_body_progress`` (a chunk came),
+    ``_message_complete``; ``_stop_timers`` when the connection is lost.
+    """
 
     header_timeout = 10.0
     body_idle_timeout = 30.0
     body_timeout = 120.0
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._header_timer: asyncio.TimerHandle | None = None
-        self._body_timer: asyncio.TimerHandle | None = None
-        self._body_deadline: float | None = None
-        super().connection_made(transport)  # type: ignore[arg-type]
-        self._arm_header_timer()
+    # provided by uvicorn's protocol classes
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    flow: Any
+    cycle: Any
+    client: tuple[str, int] | None
 
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        self._follow_state()
+    _phase = BETWEEN
+    _header_timer: asyncio.TimerHandle | None = None
+    _body_timer: asyncio.TimerHandle | None = None
+    _body_deadline: float | None = None
 
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        self._follow_state()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_header_timer()
-        self._cancel_body_timer()
-        super().connection_lost(exc)
-
-    # ---- which timer runs follows h11's view of the client -----------------------------
-    def _follow_state(self) -> None:
-        if self.transport.is_closing():
-            return
-        state = self.conn.their_state
-        if state is h11.IDLE:  # between requests, or a head not yet complete
-            self._cancel_body_timer()
-            self._body_deadline = None
-            if self._partial_head():
-                self._arm_header_timer()
-            return
-        self._cancel_header_timer()
-        if state is h11.SEND_BODY:
-            if self._body_deadline is None and self.body_timeout > 0:
-                self._body_deadline = self.loop.time() + self.body_timeout
-            self._arm_body_timer()
-            return
-        self._cancel_body_timer()
-        self._body_deadline = None
-
-    def _partial_head(self) -> bool:
-        data, _closed = self.conn.trailing_data
-        return bool(data)
-
-    # ---- headers ------------------------------------------------------------------------
-    def _arm_header_timer(self) -> None:
+    # ---- what the protocol reports ------------------------------------------------------
+    def _head_begins(self) -> None:
+        self._phase = HEAD
         if self._header_timer is None and self.header_timeout > 0:
             self._header_timer = self.loop.call_later(self.header_timeout, self._headers_late)
 
+    def _head_complete(self) -> None:
+        self._cancel_header_timer()
+        self._phase = BODY
+        deadline = self.body_timeout
+        self._body_deadline = self.loop.time() + deadline if deadline > 0 else None
+        self._arm_body_timer()
+
+    def _body_progress(self) -> None:
+        if self._phase == BODY:
+            self._arm_body_timer()
+
+    def _message_complete(self) -> None:
+        self._phase = BETWEEN
+        self._cancel_header_timer()
+        self._cancel_body_timer()
+        self._body_deadline = None
+
+    def _stop_timers(self) -> None:
+        self._cancel_header_timer()
+        self._cancel_body_timer()
+
+    # ---- headers ------------------------------------------------------------------------
     def _cancel_header_timer(self) -> None:
         if self._header_timer is not None:
             self._header_timer.cancel()
@@ -108,10 +108,11 @@ class TimedH11Protocol(H11Protocol):
 
     def _headers_late(self) -> None:
         self._header_timer = None
-        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+        if self.transport.is_closing() or self._phase != HEAD:
             return
         if self.cycle is not None and not self.cycle.response_complete:
-            return  # a response is still being written; the keep-alive logic follows it
+            self._head_begins()  # a pipelined head behind a response still being written
+            return
         log.warning(
             "closed a connection from %s: request headers not complete in %g s",
             _peer(self.client),
@@ -123,11 +124,16 @@ class TimedH11Protocol(H11Protocol):
     # ---- body ---------------------------------------------------------------------------
     def _arm_body_timer(self) -> None:
         self._cancel_body_timer()
-        waits = [w for w in (self.body_idle_timeout,) if w > 0]
+        waits = [self.body_idle_timeout] if self.body_idle_timeout > 0 else []
         if self._body_deadline is not None:
             waits.append(max(0.0, self._body_deadline - self.loop.time()))
         if waits:
             self._body_timer = self.loop.call_later(min(waits), self._body_late)
+
+    def _cancel_body_timer(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
 
     def _server_holds_body(self) -> bool:
         """Reading is paused on our side (the app has not read what came), or the client
@@ -135,18 +141,13 @@ class TimedH11Protocol(H11Protocol):
         waiting = self.cycle is not None and self.cycle.waiting_for_100_continue
         return bool(self.flow.read_paused or waiting)
 
-    def _cancel_body_timer(self) -> None:
-        if self._body_timer is not None:
-            self._body_timer.cancel()
-            self._body_timer = None
-
     def _body_late(self) -> None:
         self._body_timer = None
-        if self.transport.is_closing() or self.conn.their_state is not h11.SEND_BODY:
+        if self.transport.is_closing() or self._phase != BODY:
             return
         if self._server_holds_body():  # not the client's delay: wait on
             if self._body_deadline is not None:
-                self._body_deadline = self.loop.time() + self.body_idle_timeout
+                self._body_deadline = self.loop.time() + max(self.body_idle_timeout, 1.0)
             self._arm_body_timer()
             return
         log.warning(
@@ -161,15 +162,96 @@ class TimedH11Protocol(H11Protocol):
         self.transport.close()
 
 
+class TimedH11Protocol(ReadTimers, H11Protocol):
+    """uvicorn's h11 protocol with read timeouts: the timers follow h11's client state."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._head_begins()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._follow_state()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._follow_state()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_timers()
+        super().connection_lost(exc)
+
+    def _follow_state(self) -> None:
+        if self.transport.is_closing():
+            return
+        state = self.conn.their_state
+        if state is h11.IDLE:  # between requests, or a head not yet complete
+            if self.conn.trailing_data[0]:
+                self._head_begins()
+            elif self._phase == BODY:
+                self._message_complete()
+        elif state is h11.SEND_BODY:
+            if self._phase != BODY:
+                self._head_complete()
+            else:
+                self._body_progress()
+        elif self._phase != BETWEEN:
+            self._message_complete()
+
+
+def _httptools_protocol() -> type[asyncio.Protocol] | None:
+    """uvicorn's httptools protocol with read timeouts: the timers follow the parser's
+    callbacks (None when httptools is not installed)."""
+    if importlib.util.find_spec("httptools") is None:
+        return None
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class TimedHttpToolsProtocol(ReadTimers, HttpToolsProtocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)  # type: ignore[arg-type]
+            self._head_begins()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._stop_timers()
+            super().connection_lost(exc)
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._head_begins()
+
+        def on_headers_complete(self) -> None:
+            super().on_headers_complete()
+            self._head_complete()
+
+        def on_body(self, body: bytes) -> None:
+            super().on_body(body)
+            self._body_progress()
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._message_complete()
+
+    return TimedHttpToolsProtocol
+
+
 def _peer(client: tuple[str, int] | None) -> str:
     return f"{client[0]}:{client[1]}" if client else "an unknown peer"
 
 
-def timed_protocol(settings: Settings) -> type[TimedH11Protocol]:
-    """``TimedH11Protocol`` with the timeouts of ``settings``."""
+def timed_protocol(settings: Settings, implementation: str = "auto") -> type[asyncio.Protocol]:
+    """uvicorn's HTTP/1.1 protocol (``auto``: httptools when installed, else h11) with the
+    read timeouts of ``settings``."""
+    if implementation not in HTTP_IMPLEMENTATIONS:
+        raise ValueError(f"http must be one of {', '.join(HTTP_IMPLEMENTATIONS)}")
+    base: type[asyncio.Protocol] = TimedH11Protocol
+    if implementation != "h11":
+        fast = _httptools_protocol()
+        if fast is None and implementation == "httptools":
+            raise ValueError("http 'httptools' needs the httptools package")
+        base = fast or TimedH11Protocol
     return type(
-        "ConfiguredTimedH11Protocol",
-        (TimedH11Protocol,),
+        f"Configured{base.__name__}",
+        (base,),
         {
             "header_timeout": settings.header_timeout_seconds,
             "body_idle_timeout": settings.body_idle_timeout_seconds,
@@ -190,7 +272,7 @@ def server_config(app: ASGIApp, settings: Settings, **options: Any) -> Config:
         app,
         host=settings.host,
         port=settings.port,
-        http=timed_protocol(settings),
+        http=timed_protocol(settings, settings.http),
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or [],
         **options,

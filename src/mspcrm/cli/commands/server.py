@@ -47,6 +47,12 @@ from mspcrm.services.crm import build_services
     default=None,
     help="Seconds a whole request body may take (default 120; 0: no limit).",
 )
+@click.option(
+    "--http",
+    type=click.Choice(("auto", "httptools", "h11")),
+    default=None,
+    help="HTTP/1.1 parser (default auto: httptools when installed, else h11).",
+)
 def serve(
     host: str | None,
     port: int | None,
@@ -57,6 +63,7 @@ def serve(
     header_timeout: float | None,
     body_idle_timeout: float | None,
     body_timeout: float | None,
+    http: str | None,
 ) -> None:
     """Run the server (Autotask REST API at /ATServicesRest/V1.0/)."""
     import uvicorn
@@ -74,6 +81,7 @@ def serve(
         header_timeout_seconds=header_timeout,
         body_idle_timeout_seconds=body_idle_timeout,
         body_timeout_seconds=body_timeout,
+        http=http,
     )
     services = build_services(settings)
     if demo:
