@@ -14,7 +14,6 @@ Where the rows live:
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from typing import Any, Protocol
 
 import orjson
 import sqlalchemy as sa
+from filelock import FileLock
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -144,16 +144,11 @@ class FileKeys:
     @contextmanager
     def _locked(self) -> Iterator[dict[str, Any]]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with FileLock(f"{self.path}.lock", mode=0o600):  # portable: Windows too
             rows = orjson.loads(self.path.read_bytes()) if self.path.exists() else {}
             yield rows
             self.path.write_bytes(orjson.dumps(rows))
             os.chmod(self.path, 0o600)
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
     def begin(self, key: str, tool: str, digest: str, who: tuple[str, str | None]) -> Any:
         with self._locked() as rows:

@@ -6,7 +6,7 @@ commands work on the local database and against any Autotask-compatible server.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,13 +20,13 @@ from mspcrm.cli.common import (
     print_table,
     with_target,
 )
-from mspcrm.cli.duplicate_checks import check_before_create, print_check
-from mspcrm.domain.duplicates import PROFILES
 from mspcrm.domain.entities import build_registry
 from mspcrm.domain.entity import Entity
 from mspcrm.errors import NotFoundError, ValidationError
-from mspcrm.sdk.metadata import EntityDescription, FieldInfo
-from mspcrm.targets import Target
+
+if TYPE_CHECKING:
+    from mspcrm.sdk.metadata import EntityDescription, FieldInfo
+    from mspcrm.targets import Target
 
 FRIENDLY = {
     "CompanyLocations": "locations",
@@ -115,6 +115,11 @@ def search_filter(entity: Entity, text: str) -> list[dict[str, Any]]:
     return [{"op": "or", "items": ors}]
 
 
+def _a(noun: str) -> str:
+    """The noun with its indefinite article: "a Company", "an Opportunity"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def _get(entity: Entity) -> click.Command:
     @click.command("get")
     @click.argument("record_id", type=int)
@@ -125,8 +130,11 @@ def _get(entity: Entity) -> click.Command:
         item = target.client.entity(entity.path).get(record_id)
         if item is None:
             raise NotFoundError(f"{entity.name} {record_id} not found")
-        if as_json or as_csv:
-            emit([item], [], as_json=as_json, as_csv=as_csv)
+        if as_json:
+            print_json(item)  # one object, as the API's "item"
+            return
+        if as_csv:
+            emit([item], [], as_json=False, as_csv=True)
             return
         row = display_rows(target.client.describe(entity.path), [item])[0]
         shown = [{"field": k, "value": v} for k, v in row.items() if v not in (None, "", [])]
@@ -202,6 +210,9 @@ def _create(entity: Entity) -> click.Command:
     def create(assignments: tuple[str, ...], force: bool, as_json: bool, target: Target) -> None:
         """Create a record from FIELD=VALUE pairs (picklists by label or value)."""
         body = parse_assignments(target.client.describe(entity.path), assignments)
+        from mspcrm.cli.duplicate_checks import check_before_create, print_check
+        from mspcrm.domain.duplicates import PROFILES
+
         if entity.name in PROFILES and not force:
             check = check_before_create(target, entity, body)
             if check["verdict"] != "unmatched":
@@ -214,7 +225,7 @@ def _create(entity: Entity) -> click.Command:
         else:
             console.print(f"Created {entity.name} {new_id}", highlight=False)
 
-    create.help = f"Create a {entity.name}: mspcrm {command_name(entity)} create FIELD=VALUE ..."
+    create.help = f"Create {_a(entity.name)}: mspcrm {command_name(entity)} create FIELD=VALUE ..."
     return create
 
 
