@@ -281,7 +281,7 @@ class Attempt:
 
     pair: str  # keyed hash of the user name with the address
     address: str  # keyed hash of the address alone
-    address_row: int | None = None
+    rows: tuple[int, ...] = ()  # this attempt's rows: (user + address, address)
 
 
 @dataclass(frozen=True)
@@ -363,7 +363,7 @@ class LoginLimiter:
                     retry_after=max(1, math.ceil(wait)),
                 )
             rows = store.add_failures(conn, [pair, addr], now)
-        return Attempt(pair, addr, rows[1])
+        return Attempt(pair, addr, tuple(rows))
 
     @staticmethod
     def _remaining(times: list[float], backoff: Backoff, now: float) -> float:
@@ -378,17 +378,14 @@ class LoginLimiter:
             return
         with self.db.write() as conn:
             store.clear_failures(conn, attempt.pair)
-            if attempt.address_row is not None:
-                store.forget_failure(conn, attempt.address_row)
+            store.forget_failures(conn, attempt.rows)
 
     def cancel(self, attempt: Attempt | None) -> None:
         """The check itself failed (not the caller): the attempt does not count."""
         if attempt is None:
             return
         with self.db.write() as conn:
-            store.forget_last_failure(conn, attempt.pair)
-            if attempt.address_row is not None:
-                store.forget_failure(conn, attempt.address_row)
+            store.forget_failures(conn, attempt.rows)
 
 
 def timeout_error(exc: BaseException, seconds: float) -> MspcrmError | None:

@@ -121,13 +121,9 @@ def forget_failures_before(conn: Connection, at: float) -> None:
     conn.execute(sa.delete(lf).where(lf.c.at <= at))
 
 
-def forget_failure(conn: Connection, row_id: int) -> None:
-    conn.execute(sa.delete(lf).where(lf.c.id == row_id))
-
-
-def forget_last_failure(conn: Connection, key: str) -> None:
-    newest = sa.select(sa.func.max(lf.c.id)).where(lf.c.key == key).scalar_subquery()
-    conn.execute(sa.delete(lf).where(lf.c.id == newest))
+def forget_failures(conn: Connection, row_ids: tuple[int, ...]) -> None:
+    if row_ids:
+        conn.execute(sa.delete(lf).where(lf.c.id.in_(row_ids)))
 
 
 def clear_failures(conn: Connection, key: str) -> None:
