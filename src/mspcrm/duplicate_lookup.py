@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from mspcrm.domain.duplicates import (
+    DEFAULT_REGION,
     check_duplicates,
     company_name_key,
     normalise_phone,
     profile_for,
+    record_region,
     web_domain,
 )
 from mspcrm.domain.entity import Entity
@@ -61,7 +63,7 @@ def candidate_filters(entity: Entity, body: dict[str, Any]) -> list[dict[str, An
         for name, field in (("emailaddress", "emailAddress"), ("lastname", "lastName")):
             if name in lowered:
                 ors.append({"op": "eq", "field": field, "value": lowered[name]})
-    phone = normalise_phone(lowered.get("phone"))
+    phone = normalise_phone(lowered.get("phone"), record_region(body, DEFAULT_REGION))
     if phone:
         ors.append({"op": "contains", "field": "phone", "value": phone[-4:]})
     return ors

@@ -10,13 +10,26 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mspcrm.domain.duplicates import normalise_phone, profile_for
+from mspcrm.domain.duplicates import DEFAULT_REGION, normalise_phone, profile_for, record_region
 from mspcrm.domain.entity import Entity
 from mspcrm.mcp.toolbox import Toolbox
 from mspcrm.sdk import F
 from mspcrm.sdk.query import Node, and_, or_
 
 CANDIDATES = 100
+# Evidence that names how two look-alike records differ or relate (weight 0 or less): shown
+# with every candidate, and with a find-or-create's "matched" answer.
+DIFFERENCE_SIGNALS = frozenset(
+    {
+        "different_company_type",
+        "different_company",
+        "different_country",
+        "inactive",
+        "parent_company",
+        "child_company",
+        "sibling_company",
+    }
+)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DOMAIN = re.compile(r"^(https?://)?(www\.)?[a-z0-9-]+(\.[a-z0-9-]+)+(/.*)?$", re.IGNORECASE)
 
@@ -85,12 +98,31 @@ def text_reason(entity: Entity, record: dict[str, Any], text: str) -> tuple[floa
             option = (70.0, f"{name} begins with {text!r}")
         elif wanted in value:
             option = (55.0, f"{name} contains {text!r}")
-        elif normalise_phone(value) and normalise_phone(value) == normalise_phone(wanted):
+        elif _same_phone(value, wanted, record_region(record, DEFAULT_REGION)):
             option = (90.0, f"{name} is the same phone number")
         else:
             continue
         best = max(best, option)
     return best
+
+
+def _same_phone(value: str, wanted: str, region: str) -> bool:
+    """The stored number (read in its record's country) and the searched one are equal."""
+    stored = normalise_phone(value, region)
+    return stored is not None and stored in (
+        normalise_phone(wanted, region),
+        normalise_phone(wanted),
+    )
+
+
+def differences(match: dict[str, Any]) -> list[str]:
+    """How a scored candidate differs from or relates to what was asked for, in words
+    ('different_company_type: Customer vs Prospect'): [] when nothing does."""
+    return [
+        f"{item['signal']}: {item['detail']}"
+        for item in match.get("evidence", ())
+        if item.get("signal") in DIFFERENCE_SIGNALS
+    ]
 
 
 def rank(
@@ -108,7 +140,10 @@ def rank(
             match = scorer(probe, record)
             if match.score > score:
                 score = match.score
-            reasons = [e.detail for e in match.evidence] + reasons
+            reasons = [
+                f"{e.signal}: {e.detail}" if e.signal in DIFFERENCE_SIGNALS else e.detail
+                for e in match.evidence
+            ] + reasons
         if score <= 0:
             score, reasons = 30.0, [f"matched the query on {kind}, weakly"]
         ranked.append(

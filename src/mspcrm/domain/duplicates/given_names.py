@@ -4,7 +4,7 @@
 Nicknames come from the ``nicknames`` package (a maintained, hand-curated list of
 English given names and their nicknames, Apache-2.0), read once. Two names are
 nicknames of each other when one is listed as the other's nickname, or both are
-nicknames of one name ("Bill" / "Will": William). Not transitively: "Robert" and
+nicknames of one longer name ("Liz" / "Beth": Elizabeth). Not transitively: "Robert" and
 "William" share the nickname "Bill" and stay different names.
 
 Transliterations: German, Scandinavian and other letters written out ("ü" as "ue",
@@ -77,7 +77,13 @@ def nickname_relation(a: str, b: str) -> str:
     if listed:  # the list has some pairs both ways ('bob' / 'robert'): the longer is the name
         short, full = max(listed, key=lambda pair: (len(pair[1]), pair[1]))
         return f"{short!r} is a nickname of {full!r}"
-    shared = canonicals.get(a, frozenset()) & canonicals.get(b, frozenset())
+    # a full name both shorten, as long as either (the list also has 'bill' -> 'robert' and
+    # 'bill' -> 'william': that must not make Robert and William one name)
+    shared = {
+        full
+        for full in canonicals.get(a, frozenset()) & canonicals.get(b, frozenset())
+        if len(full) >= max(len(a), len(b)) and full not in (a, b)
+    }
     if shared:
         return f"{a!r} and {b!r} are both nicknames of {min(shared)!r}"
     return ""
