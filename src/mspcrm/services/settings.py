@@ -17,7 +17,7 @@ from mspcrm.errors import ValidationError
 from mspcrm.services.duplicates import DuplicateService
 from mspcrm.store import installation
 from mspcrm.store.database import Database
-from mspcrm.store.duplicate_keys import DEFAULT_REGION_SETTING
+from mspcrm.store.duplicate_keys import DEFAULT_REGION_SETTING, forget_region
 
 
 def _region(value: str) -> str:
@@ -71,6 +71,7 @@ class SettingsService:
         with self.db.write() as conn:
             before = installation.get(conn, name)
             installation.put(conn, name, parsed)
+            forget_region(conn)
         reindexed: dict[str, int] = {}
         if name == DEFAULT_REGION_SETTING and before != parsed:
             reindexed = {entity: self.duplicates.reindex(entity) for entity in PROFILES}

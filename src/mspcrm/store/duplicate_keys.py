@@ -4,9 +4,11 @@ else the installation's default region (the ``default-region`` setting)."""
 
 from __future__ import annotations
 
+import time
+import weakref
 from typing import Any
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from mspcrm.domain.duplicates import DEFAULT_REGION, DuplicateProfile, profile_for
 from mspcrm.domain.entities import ENTITIES
@@ -16,9 +18,28 @@ from mspcrm.store import installation, match_keys
 DEFAULT_REGION_SETTING = "default-region"
 
 
+# The setting changes rarely and is read on every check and write of a company or contact:
+# each engine's value is kept this many seconds (another process's change shows within that
+# time; a change made here at once, through ``forget_region``).
+REGION_CACHE_SECONDS = 2.0
+_regions: weakref.WeakKeyDictionary[Engine, tuple[float, str]] = weakref.WeakKeyDictionary()
+
+
 def default_region(conn: Connection) -> str:
     """The installation's default region for phone numbers (ISO alpha-2; 'US' unless set)."""
-    return installation.get(conn, DEFAULT_REGION_SETTING) or DEFAULT_REGION
+    where = conn.engine
+    now = time.monotonic()
+    cached = _regions.get(where)
+    if cached is not None and now - cached[0] < REGION_CACHE_SECONDS:
+        return cached[1]
+    region = installation.get(conn, DEFAULT_REGION_SETTING) or DEFAULT_REGION
+    _regions[where] = (now, region)
+    return region
+
+
+def forget_region(conn: Connection) -> None:
+    """Read the default region afresh next time (after it was set)."""
+    _regions.pop(conn.engine, None)
 
 
 def regional_profile(conn: Connection, entity_name: str) -> DuplicateProfile:
