@@ -343,7 +343,8 @@ def _domain_evidence(candidate: CompanyFeatures, existing: CompanyFeatures) -> l
         return [Evidence("web_domain_shared_host_ignored", detail, 0.0)]
     if a == b:
         return [Evidence("web_domain", a, W_WEB_DOMAIN)]
-    if a in domain_and_parents(b) or b in domain_and_parents(a):
+    # (neither is a public suffix: those are ignored above, so a parent is the registrant's)
+    if a.endswith(f".{b}") or b.endswith(f".{a}"):
         return [Evidence("web_domain", f"{a} and {b} (subdomain)", W_WEB_DOMAIN)]
     return [Evidence("different_domain", f"{a} vs {b}", W_DIFFERENT_DOMAIN)]
 
