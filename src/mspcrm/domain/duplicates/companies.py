@@ -338,6 +338,10 @@ def _domain_evidence(candidate: CompanyFeatures, existing: CompanyFeatures) -> l
         detail = f"{', '.join(free)} is free mail, not company identity"
         return [Evidence("web_domain_free_mail_ignored", detail, 0.0)]
     shared = sorted({d for d, on in ((a, candidate.shared_host), (b, existing.shared_host)) if on})
+    suffixes = [d for d in shared if is_public_suffix(d)]
+    if suffixes:
+        detail = f"{', '.join(suffixes)} is a public suffix, nobody's own domain"
+        return [Evidence("web_domain_public_suffix_ignored", detail, 0.0)]
     if shared:
         detail = f"{', '.join(shared)} hosts unrelated businesses, not company identity"
         return [Evidence("web_domain_shared_host_ignored", detail, 0.0)]
