@@ -66,10 +66,10 @@ class SettingsService:
 
     def set(self, name: str, value: str) -> dict[str, Any]:
         """Set one setting; the default region re-computes the duplicate-check keys."""
-        _, _, parse = self._known(name)
+        default, _, parse = self._known(name)
         parsed = parse(value)
         with self.db.write() as conn:
-            before = installation.get(conn, name)
+            before = installation.get(conn, name) or default
             installation.put(conn, name, parsed)
             forget_region(conn)
         reindexed: dict[str, int] = {}
