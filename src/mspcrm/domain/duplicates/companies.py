@@ -29,6 +29,7 @@ from mspcrm.domain.duplicates.normalise import (
     consonant_skeleton,
     domain_and_parents,
     fold_text,
+    format_phone,
     is_public_suffix,
     normalise_phone,
     postal_key,
@@ -361,7 +362,8 @@ def company_phones(record: Record, region: str = DEFAULT_REGION) -> frozenset[st
 
 def _phone_evidence(candidate: CompanyFeatures, existing: CompanyFeatures) -> list[Evidence]:
     shared = candidate.phones & existing.phones
-    return [Evidence("phone", ", ".join(sorted(shared)), W_PHONE)] if shared else []
+    written = ", ".join(format_phone(number) for number in sorted(shared))
+    return [Evidence("phone", written, W_PHONE)] if shared else []
 
 
 def _address_evidence(candidate: CompanyFeatures, existing: CompanyFeatures) -> list[Evidence]:

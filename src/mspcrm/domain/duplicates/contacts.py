@@ -28,6 +28,7 @@ from mspcrm.domain.duplicates.normalise import (
     DEFAULT_REGION,
     email_domain,
     fold_text,
+    format_phone,
     normalise_email,
     normalise_phone,
     person_name_key,
@@ -366,8 +367,10 @@ def _phone_evidence(candidate: ContactFeatures, existing: ContactFeatures) -> li
     shared = candidate.phones & existing.phones
     personal = shared & (candidate.mobiles | existing.mobiles)
     if personal:
-        return [Evidence("mobile_phone", ", ".join(sorted(personal)), W_MOBILE_PHONE)]
-    return [Evidence("phone", ", ".join(sorted(shared)), W_PHONE)] if shared else []
+        written = ", ".join(format_phone(number) for number in sorted(personal))
+        return [Evidence("mobile_phone", written, W_MOBILE_PHONE)]
+    written = ", ".join(format_phone(number) for number in sorted(shared))
+    return [Evidence("phone", written, W_PHONE)] if shared else []
 
 
 def blocking_keys_contact(record: Record, *, region: str = DEFAULT_REGION) -> frozenset[str]:

@@ -250,6 +250,17 @@ def _phone_e164(text: str, region: str) -> str | None:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def format_phone(e164: str) -> str:
+    """An E.164 number written for people, in its country's international format
+    ('+442079460018' -> '+44 20 7946 0018'); the text itself when it does not parse."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
+
+
 def _impossible_nanp(number: phonenumbers.PhoneNumber) -> bool:
     """A North American number's area code starts with 2-9: '030 1234567' read in the US
     is a German number without its country code, not '+10301234567'."""
