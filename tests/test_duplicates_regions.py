@@ -131,6 +131,19 @@ def test_a_contacts_phone_is_read_in_its_companys_country(services: Services) ->
     assert pairs == []  # one contact: nothing to pair
 
 
+def test_a_companys_new_country_reaches_its_contacts_keys(services: Services) -> None:
+    company = _create(services, "Company", {"companyName": "Moving Co", "companyType": 1})
+    contact = _create(
+        services,
+        "Contact",
+        {"companyID": company, "firstName": "Ann", "lastName": "Lee", "phone": LONDON},
+    )
+    assert _phone_keys(services, "Contact", contact) == set()  # read as a US number
+    entity = services.registry.by_name("Company")
+    services.records.update(entity, {"id": company, "countryID": 826}, _actor(services))
+    assert _phone_keys(services, "Contact", contact) == {"phone:9460018"}
+
+
 def test_bob_and_robert_at_one_company_are_found_by_check_and_scan(services: Services) -> None:
     acme = _create(services, "Company", {"companyName": "Nick Names Inc", "companyType": 1})
     robert = _create(

@@ -51,6 +51,7 @@ from mspcrm.store import match_keys, repository
 from mspcrm.store.database import Database
 from mspcrm.store.duplicate_keys import (
     add_company_countries,
+    declared_entity,
     rebuild_keys,
     regional_profile,
 )
@@ -73,6 +74,21 @@ def reindex_record(conn: Connection, entity: Entity, record_id: int) -> None:
     profile = regional_profile(conn, entity.name)
     add_company_countries(conn, entity, profile, [record])
     match_keys.replace(conn, entity.name, record_id, profile.blocking_keys(record))
+
+
+def reindex_dependants(conn: Connection, entity: Entity, record_id: int) -> int:
+    """Refresh the keys of the records whose phones are read in this record's country (a
+    company's contacts, after its countryID changed); returns how many."""
+    done = 0
+    for profile in PROFILES.values():
+        field = profile.company_country
+        dependant = declared_entity(profile.entity)
+        if field is None or dependant.require(field).reference != entity.name:
+            continue
+        for found in repository.find_ids(conn, dependant, {field: record_id}, limit=100_000):
+            reindex_record(conn, dependant, found)
+            done += 1
+    return done
 
 
 class DuplicateService:

@@ -55,7 +55,7 @@ def add_company_countries(
     field, key = profile.company_country, profile.company_country_key
     if field is None or key is None:
         return
-    target = _entity_named(entity.require(field).reference)
+    target = declared_entity(entity.require(field).reference)
     ids = sorted({int(r[field]) for r in records if r.get(field) is not None})
     countries = {
         int(row["id"]): row["countryID"]
@@ -66,7 +66,8 @@ def add_company_countries(
         record[key] = None if company is None else countries.get(int(company))
 
 
-def _entity_named(name: str | None) -> Entity:
+def declared_entity(name: str | None) -> Entity:
+    """The declared entity of this name (a field's ``reference``)."""
     for entity in ENTITIES:
         if entity.name == name:
             return entity
@@ -79,7 +80,7 @@ def rebuild_keys(conn: Connection, entity: Entity) -> int:
     profile = regional_profile(conn, entity.name)
     countries: dict[int, Any] = {}
     if profile.company_country is not None:
-        target = _entity_named(entity.require(profile.company_country).reference)
+        target = declared_entity(entity.require(profile.company_country).reference)
         for page in match_keys.iter_fields(conn, target, ("id", "countryID")):
             countries.update((int(r["id"]), r["countryID"]) for r in page if r["countryID"])
 
