@@ -61,8 +61,10 @@ _SIMILAR_CUTOFF: Final = NAME_SIMILAR_MIN_RATIO - 0.1
 COMPANY_PHONE_FIELDS: Final = ("phone", "alternatePhone1", "alternatePhone2")
 COMPANY_FIELDS: Final = (
     "companyName", "webAddress", *COMPANY_PHONE_FIELDS, "address1", "city", "postalCode",
-    "countryID", "parentCompanyID", "companyType", "isActive",
+    "countryID",
 )  # fmt: skip
+# Read besides: how two companies relate (the hierarchy) and differ (type, active state).
+COMPANY_CONTEXT_FIELDS: Final = ("parentCompanyID", "companyType", "isActive")
 # Company.companyType's labels (the static picklist), for naming a difference.
 COMPANY_TYPES: Final = {
     1: "Customer", 2: "Lead", 3: "Prospect", 4: "Dead", 5: "Suspect", 6: "Vendor",

@@ -63,8 +63,11 @@ CONTACT_DESK_PHONE_FIELDS: Final = ("phone", "alternatePhone")
 CONTACT_MOBILE_FIELDS: Final = ("mobilePhone",)
 CONTACT_FIELDS: Final = (
     "companyID", "firstName", "lastName", *CONTACT_EMAIL_FIELDS, *CONTACT_DESK_PHONE_FIELDS,
-    *CONTACT_MOBILE_FIELDS, "countryID", "isActive",
+    *CONTACT_MOBILE_FIELDS,
 )  # fmt: skip
+# Read besides: the contact's own country (its phones' region after its company's) and
+# whether it is active (a difference named).
+CONTACT_CONTEXT_FIELDS: Final = ("countryID", "isActive")
 # Not a Contact field: the country of the contact's company, which the service adds to the
 # record (a contact's phones are read in its company's country, then its own, then the
 # installation's default region).
