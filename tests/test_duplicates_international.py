@@ -327,3 +327,32 @@ def test_no_differences_without_a_likeness() -> None:
         {"companyName": "Alpha", "companyType": 1}, {"id": 4, "companyName": "Omega"}
     )
     assert match.evidence == ()
+
+
+def test_bulk_similar_names_include_every_nickname_and_spelling_pair() -> None:
+    """The scan's bulk filter (``similar_name_pairs``) finds at least the pairs that
+    ``names_may_be_similar`` accepts one by one, nicknames and spellings included."""
+    import itertools
+    import random
+
+    from mspcrm.domain.duplicates.contacts import (
+        names_may_be_similar,
+        prepare_contact_name,
+        similar_name_pairs,
+    )
+
+    firsts = ["Bob", "Robert", "Rob", "Bill", "William", "Will", "Liz", "Elizabeth", "Beth"]
+    firsts += ["Jürgen", "Juergen", "Jurgen", "John", "Jon", "Jim", "James", "Søren", "Soeren"]
+    lasts = ["Smith", "Müller", "Mueller", "Muller", "Lee", "Smyth", ""]
+    rng = random.Random(15)
+    for _ in range(20):
+        records = [
+            prepare_contact_name({"firstName": rng.choice(firsts), "lastName": rng.choice(lasts)})
+            for _ in range(50)
+        ]
+        wanted = {
+            (i, j)
+            for i, j in itertools.combinations(range(len(records)), 2)
+            if names_may_be_similar(records[i], records[j])
+        }
+        assert wanted <= similar_name_pairs(records)

@@ -15,7 +15,11 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from mspcrm.domain.duplicates.free_mail import is_free_mail
-from mspcrm.domain.duplicates.given_names import nickname_relation, transliterated
+from mspcrm.domain.duplicates.given_names import (
+    full_names_of,
+    nickname_relation,
+    transliterated,
+)
 from mspcrm.domain.duplicates.model import (
     Evidence,
     Match,
@@ -213,16 +217,21 @@ def similar_name_pairs(records: Sequence[ContactName | ContactFeatures]) -> set[
     )
     rows, columns = np.nonzero(np.triu(scores, k=1))
     found = {(int(i), int(j)) for i, j in zip(rows, columns, strict=True)}
-    by_last: dict[str, list[int]] = {}
+    # one name written two ways or a nickname: same last name, and a first name, a spelling
+    # or a full name it shortens in common (a bucket each), then checked pair by pair
+    buckets: dict[tuple[str, str], list[int]] = {}
     for n, record in enumerate(records):
+        givens = {part.split()[0] for part in (record.first, record.first_out) if part}
+        keys = set(givens).union(*(full_names_of(given) for given in givens))
         for last in {record.last, record.last_out} - {""}:
-            by_last.setdefault(last, []).append(n)
-    for group in by_last.values():
+            for key in keys:
+                buckets.setdefault((last, key), []).append(n)
+    for group in buckets.values():
         found.update(
             (a, b)
             for k, a in enumerate(group)
             for b in group[k + 1 :]
-            if a != b and _one_name(records[a], records[b])
+            if (a, b) not in found and _one_name(records[a], records[b])
         )
     return {(min(i, j), max(i, j)) for i, j in found if names[i] and names[j]}
 

@@ -89,6 +89,11 @@ def nickname_relation(a: str, b: str) -> str:
     return ""
 
 
+def full_names_of(name: str) -> frozenset[str]:
+    """The names the list says this folded name is a nickname of ('bob' -> robert, ...)."""
+    return _nicknames()[1].get(name, frozenset())
+
+
 def are_nicknames(a: str, b: str) -> bool:
     """True when ``nickname_relation`` finds one."""
     return bool(nickname_relation(a, b))
