@@ -314,3 +314,30 @@ def test_an_active_primary_contact_keeps_its_flag(client: TestClient) -> None:
     contact = _contact(client, company, primaryContact=True)
     client.patch(f"{BASE}/Contacts", json={"id": contact, "title": "CEO"})
     assert _get(client, contact)["primaryContact"] is True
+
+
+def test_the_client_side_check_reads_a_contacts_phone_in_its_companys_country(
+    db_url: str,
+) -> None:
+    from mspcrm.domain.entities import CONTACT
+    from mspcrm.duplicate_lookup import check_by_queries
+    from mspcrm.targets import open_target
+
+    with open_target(database=db_url) as target:
+        berlin = target.client.companies.create(
+            {"companyName": "Spree Daten", "companyType": 1, "countryID": 276}
+        )
+        contact = target.client.companies.children(berlin, "Contacts").create(
+            {"firstName": "Jürgen", "lastName": "Müller", "mobilePhone": "0171 1234567"}
+        )
+        body = {
+            "companyID": berlin,
+            "firstName": "Juergen",
+            "lastName": "Müller",
+            "mobilePhone": "+49 171 1234567",
+        }
+        local = check_by_queries(target.client, CONTACT, body)
+        server = target.client.native.duplicates_check("Contacts", body)
+    assert local["verdict"] == server["verdict"] == "matched"
+    assert local["matches"][0]["id"] == contact
+    assert "mobile_phone" in {e["signal"] for e in local["matches"][0]["evidence"]}
