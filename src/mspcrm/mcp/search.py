@@ -12,6 +12,7 @@ from typing import Any
 
 from mspcrm.domain.duplicates import DEFAULT_REGION, normalise_phone, profile_for, record_region
 from mspcrm.domain.entity import Entity
+from mspcrm.duplicate_lookup import add_company_countries
 from mspcrm.mcp.toolbox import Toolbox
 from mspcrm.sdk import F
 from mspcrm.sdk.query import Node, and_, or_
@@ -126,12 +127,22 @@ def differences(match: dict[str, Any]) -> list[str]:
 
 
 def rank(
-    box: Toolbox, entity: Entity, text: str, kind: str, records: list[dict[str, Any]]
+    box: Toolbox,
+    entity: Entity,
+    text: str,
+    kind: str,
+    records: list[dict[str, Any]],
+    company_id: int | None = None,
 ) -> list[dict[str, Any]]:
     scorer = None
-    if entity.name in ("Company", "Contact"):
-        scorer = profile_for(entity.name).scorer
     probe = probe_for(entity, text, kind)
+    if entity.name in ("Company", "Contact"):
+        profile = profile_for(entity.name)
+        scorer = profile.scorer
+        if company_id is not None and profile.company_country:
+            probe[profile.company_country] = company_id
+        # a contact's phones are read in its company's country (the probe's: the one asked)
+        add_company_countries(box.client, profile, [probe, *records])
     ranked = []
     for record in records:
         score, reason = text_reason(entity, record, text)
@@ -183,7 +194,8 @@ def search(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
         )
     )
     unique = list({r["id"]: r for r in records}.values())
-    ranked = rank(box, entity, text, kind, unique)[:limit]
+    company_id = None if args.get("company_id") is None else int(args["company_id"])
+    ranked = rank(box, entity, text, kind, unique, company_id)[:limit]
     add_company_names(box, entity, ranked)
     return {
         "entity": entity.path,
