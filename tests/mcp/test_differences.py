@@ -56,3 +56,21 @@ def test_a_mailbox_at_another_company_is_a_question(target: Target) -> None:
             assert "different_company" in signals
 
     anyio.run(scenario)
+
+
+def test_search_reads_a_uk_contacts_phone_as_a_uk_number(target: Target) -> None:
+    london = target.client.companies.create(
+        {"companyName": "Thames Data", "companyType": 1, "countryID": 826}
+    )
+    contact = target.client.contacts.create(
+        {"companyID": london, "firstName": "Ann", "lastName": "Lee", "phone": "020 7946 0018"}
+    )
+
+    async def scenario() -> None:
+        async with agent_session(target) as agent:
+            found = await agent.ok("search", entity="contacts", query="+44 20 7946 0018")
+            best = found["candidates"][0]
+            assert best["id"] == contact
+            assert "+44 20 7946 0018" in best["reasons"]  # the phone evidence
+
+    anyio.run(scenario)
