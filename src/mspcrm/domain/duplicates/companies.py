@@ -22,6 +22,7 @@ from mspcrm.domain.duplicates.model import (
     as_record_id,
     build_match,
     field_text,
+    is_inactive,
 )
 from mspcrm.domain.duplicates.normalise import (
     DEFAULT_REGION,
@@ -154,7 +155,7 @@ def prepare_company(record: Record, *, region: str = DEFAULT_REGION) -> CompanyF
         country=field_text(record, "countryID"),
         parent=_id_or_none(record.get("parentCompanyID")),
         company_type=field_text(record, "companyType"),
-        inactive=_is_inactive(record.get("isActive")),
+        inactive=is_inactive(record.get("isActive")),
     )
 
 
@@ -163,10 +164,6 @@ def _id_or_none(value: Any) -> int | None:
         return None if value is None or isinstance(value, bool) else int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _is_inactive(value: Any) -> bool:
-    return value is not None and str(value).strip().lower() in ("0", "false")
 
 
 def score_company(candidate: Record, existing: Record, *, region: str = DEFAULT_REGION) -> Match:

@@ -27,6 +27,7 @@ from mspcrm.domain.duplicates.model import (
     as_record_id,
     build_match,
     field_text,
+    is_inactive,
 )
 from mspcrm.domain.duplicates.normalise import (
     DEFAULT_REGION,
@@ -149,12 +150,8 @@ def prepare_contact(record: Record, *, region: str = DEFAULT_REGION) -> ContactF
         phones=mobiles | _phones(record, CONTACT_DESK_PHONE_FIELDS, where),
         first_out=transliterated(first),
         last_out=transliterated(last),
-        inactive=_is_inactive(record.get("isActive")),
+        inactive=is_inactive(record.get("isActive")),
     )
-
-
-def _is_inactive(value: Any) -> bool:
-    return value is not None and str(value).strip().lower() in ("0", "false")
 
 
 def score_contact(candidate: Record, existing: Record, *, region: str = DEFAULT_REGION) -> Match:

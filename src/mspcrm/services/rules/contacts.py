@@ -3,6 +3,7 @@ the same company."""
 
 from __future__ import annotations
 
+from mspcrm.domain.duplicates.model import is_inactive
 from mspcrm.domain.entities import COMPANY_LOCATION, CONTACT
 from mspcrm.errors import ConflictError, ValidationError
 from mspcrm.services.hooks import WriteContext, rule
@@ -25,11 +26,6 @@ def inactive_is_not_primary(ctx: WriteContext) -> None:
         return
     if is_inactive(ctx.final("isActive")) and ctx.final("primaryContact"):
         ctx.values["primaryContact"] = False
-
-
-def is_inactive(value: object) -> bool:
-    """isActive given and false (0, False, '0', 'false')."""
-    return value is not None and str(value).strip().lower() in ("0", "false")
 
 
 @rule("Contact", "before_write", "create", "update")
