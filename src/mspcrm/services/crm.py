@@ -9,6 +9,7 @@ from mspcrm.domain.entities import build_registry
 from mspcrm.domain.entity import Registry
 from mspcrm.services import rules  # noqa: F401  (registers the business rules)
 from mspcrm.services.admin import AdminService
+from mspcrm.services.agent_writes import AgentWriteLog
 from mspcrm.services.auth import Authenticator
 from mspcrm.services.duplicates import DuplicateService
 from mspcrm.services.keyed_hash import CODE_KEY, KeyedHasher
@@ -35,6 +36,7 @@ class Services:
     permissions: Permissions
     limits: RequestLimiter
     revocations: Revocations
+    agent_writes: AgentWriteLog
 
     def close(self) -> None:
         self.limits.unregister()
@@ -93,4 +95,5 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
             lease_seconds=settings.thread_lease_seconds,
         ),
         revocations=revocations,
+        agent_writes=AgentWriteLog(db),
     )

@@ -28,16 +28,6 @@ if TYPE_CHECKING:
     from mspcrm.sdk.metadata import EntityDescription, FieldInfo
     from mspcrm.targets import Target
 
-FRIENDLY = {
-    "CompanyLocations": "locations",
-    "CompanyNotes": "notes",
-    "ContactRoles": "contact-roles",
-}
-
-
-def command_name(entity: Entity) -> str:
-    return FRIENDLY.get(entity.path, entity.path.lower())
-
 
 def parse_assignments(description: EntityDescription, pairs: tuple[str, ...]) -> dict[str, Any]:
     """``companyName="Acme" companyType=Customer udf:"NAV ID"=7`` -> a wire body."""
@@ -225,7 +215,7 @@ def _create(entity: Entity) -> click.Command:
         else:
             console.print(f"Created {entity.name} {new_id}", highlight=False)
 
-    create.help = f"Create {_a(entity.name)}: mspcrm {command_name(entity)} create FIELD=VALUE ..."
+    create.help = f"Create {_a(entity.singular)}: mspcrm {entity.command} create FIELD=VALUE ..."
     return create
 
 
@@ -233,15 +223,20 @@ def _update(entity: Entity) -> click.Command:
     @click.command("update")
     @click.argument("record_id", type=int)
     @click.argument("assignments", nargs=-1, required=True)
+    @click.option("--json", "as_json", is_flag=True, help="Print the updated record as JSON.")
     @with_target
-    def update(record_id: int, assignments: tuple[str, ...], target: Target) -> None:
+    def update(record_id: int, assignments: tuple[str, ...], as_json: bool, target: Target) -> None:
         """Change the given fields of one record (PATCH)."""
         body = parse_assignments(target.client.describe(entity.path), assignments)
         body["id"] = record_id
-        target.client.entity(entity.path).update(body)
+        records = target.client.entity(entity.path)
+        records.update(body)
+        if as_json:
+            print_json(records.get(record_id))  # what it is now, as `get --json` prints it
+            return
         console.print(f"Updated {entity.name} {record_id}", highlight=False)
 
-    update.help = f"Change fields of a {entity.name}: ... update ID FIELD=VALUE ..."
+    update.help = f"Change fields of {_a(entity.singular)}: ... update ID FIELD=VALUE ..."
     return update
 
 
@@ -253,6 +248,13 @@ def register(cli: click.Group) -> None:
         if entity.api_writable and entity.can_update:
             commands.append(_update(entity))
         verbs = ", ".join(c.name or "" for c in commands)
-        group = entity_group(cli, command_name(entity), f"{entity.path}: {verbs}.")
+        title = entity.plural_noun.capitalize()
+        if entity.command.replace("-", "") != entity.path.lower():
+            title += f" ({entity.path})"
+        group = entity_group(cli, entity.command, f"{title}: {verbs}.")
         for command in commands:
             group.add_command(command)
+        for former in entity.former_names:  # older spellings keep working, unlisted
+            alias = click.Group(name=former, commands=group.commands, hidden=True)
+            alias.help = f"Same as `mspcrm {entity.command}` (the older name)."
+            cli.add_command(alias)
