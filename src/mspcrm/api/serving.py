@@ -24,8 +24,8 @@ address only from the ASGI scope, which uvicorn's proxy middleware sets: one ans
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import h11
@@ -49,6 +49,16 @@ TIMEOUT_RESPONSE = (
 HEAD, BODY, BETWEEN = "head", "body", "between"  # where a connection's current request is
 
 
+@dataclass(frozen=True)
+class ReadTimeouts:
+    """Seconds (0: no limit); kept on uvicorn's ``Config`` as ``read_timeouts``, so every
+    protocol instance (in every worker process) reads the same."""
+
+    header: float = 10.0
+    body_idle: float = 30.0
+    body: float = 120.0
+
+
 class ReadTimers:
     """Header and body read timeouts for a uvicorn HTTP protocol (0 turns one off).
 
@@ -57,9 +67,9 @@ class ReadTimers:
     ``_message_complete``; ``_stop_timers`` when the connection is lost.
     """
 
-    header_timeout = 10.0
-    body_idle_timeout = 30.0
-    body_timeout = 120.0
+    header_timeout = ReadTimeouts.header
+    body_idle_timeout = ReadTimeouts.body_idle
+    body_timeout = ReadTimeouts.body
 
     # provided by uvicorn's protocol classes
     loop: asyncio.AbstractEventLoop
@@ -72,6 +82,12 @@ class ReadTimers:
     _header_timer: asyncio.TimerHandle | None = None
     _body_timer: asyncio.TimerHandle | None = None
     _body_deadline: float | None = None
+
+    def _configure_timers(self, config: Config) -> None:
+        timeouts = getattr(config, "read_timeouts", None) or ReadTimeouts()
+        self.header_timeout = timeouts.header
+        self.body_idle_timeout = timeouts.body_idle
+        self.body_timeout = timeouts.body
 
     # ---- what the protocol reports ------------------------------------------------------
     def _head_begins(self) -> None:
@@ -165,6 +181,10 @@ class ReadTimers:
 class TimedH11Protocol(ReadTimers, H11Protocol):
     """uvicorn's h11 protocol with read timeouts: the timers follow h11's client state."""
 
+    def __init__(self, config: Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self._configure_timers(config)
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[arg-type]
         self._head_begins()
@@ -199,14 +219,20 @@ class TimedH11Protocol(ReadTimers, H11Protocol):
             self._message_complete()
 
 
-def _httptools_protocol() -> type[asyncio.Protocol] | None:
-    """uvicorn's httptools protocol with read timeouts: the timers follow the parser's
-    callbacks (None when httptools is not installed)."""
-    if importlib.util.find_spec("httptools") is None:
-        return None
+try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools not installed: h11 only
+    TimedHttpToolsProtocol: type[asyncio.Protocol] | None = None
+else:
 
-    class TimedHttpToolsProtocol(ReadTimers, HttpToolsProtocol):
+    class _TimedHttpToolsProtocol(ReadTimers, HttpToolsProtocol):
+        """uvicorn's httptools protocol with read timeouts: the timers follow the parser's
+        callbacks."""
+
+        def __init__(self, config: Config, *args: Any, **kwargs: Any) -> None:
+            super().__init__(config, *args, **kwargs)
+            self._configure_timers(config)
+
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(transport)  # type: ignore[arg-type]
             self._head_begins()
@@ -231,32 +257,30 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
             super().on_message_complete()
             self._message_complete()
 
-    return TimedHttpToolsProtocol
+    TimedHttpToolsProtocol = _TimedHttpToolsProtocol
 
 
 def _peer(client: tuple[str, int] | None) -> str:
     return f"{client[0]}:{client[1]}" if client else "an unknown peer"
 
 
-def timed_protocol(settings: Settings, implementation: str = "auto") -> type[asyncio.Protocol]:
-    """uvicorn's HTTP/1.1 protocol (``auto``: httptools when installed, else h11) with the
-    read timeouts of ``settings``."""
+def timed_protocol(implementation: str = "auto") -> type[asyncio.Protocol]:
+    """uvicorn's HTTP/1.1 protocol with read timeouts (``auto``: httptools when installed,
+    as uvicorn picks, else h11). Module-level classes: a worker process can import them."""
     if implementation not in HTTP_IMPLEMENTATIONS:
         raise ValueError(f"http must be one of {', '.join(HTTP_IMPLEMENTATIONS)}")
-    base: type[asyncio.Protocol] = TimedH11Protocol
-    if implementation != "h11":
-        fast = _httptools_protocol()
-        if fast is None and implementation == "httptools":
-            raise ValueError("http 'httptools' needs the httptools package")
-        base = fast or TimedH11Protocol
-    return type(
-        f"Configured{base.__name__}",
-        (base,),
-        {
-            "header_timeout": settings.header_timeout_seconds,
-            "body_idle_timeout": settings.body_idle_timeout_seconds,
-            "body_timeout": settings.body_timeout_seconds,
-        },
+    if implementation == "h11":
+        return TimedH11Protocol
+    if TimedHttpToolsProtocol is None and implementation == "httptools":
+        raise ValueError("http 'httptools' needs the httptools package")
+    return TimedHttpToolsProtocol or TimedH11Protocol
+
+
+def read_timeouts(settings: Settings) -> ReadTimeouts:
+    return ReadTimeouts(
+        header=settings.header_timeout_seconds,
+        body_idle=settings.body_idle_timeout_seconds,
+        body=settings.body_timeout_seconds,
     )
 
 
@@ -268,12 +292,14 @@ def forwarded_allow_ips(settings: Settings) -> list[str]:
 def server_config(app: ASGIApp, settings: Settings, **options: Any) -> Config:
     """The uvicorn configuration ``mspcrm serve`` runs ``app`` with."""
     trusted = forwarded_allow_ips(settings)
-    return Config(
+    config = Config(
         app,
         host=settings.host,
         port=settings.port,
-        http=timed_protocol(settings, settings.http),
+        http=timed_protocol(settings.http),
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or [],
         **options,
     )
+    config.read_timeouts = read_timeouts(settings)  # type: ignore[attr-defined]
+    return config
