@@ -289,8 +289,9 @@ def forwarded_allow_ips(settings: Settings) -> list[str]:
     return [p.strip() for p in settings.forwarded_allow_ips.split(",") if p.strip()]
 
 
-def server_config(app: ASGIApp, settings: Settings, **options: Any) -> Config:
-    """The uvicorn configuration ``mspcrm serve`` runs ``app`` with."""
+def server_config(app: ASGIApp | str, settings: Settings, **options: Any) -> Config:
+    """The uvicorn configuration ``mspcrm serve`` runs ``app`` with (an import string for
+    several worker processes)."""
     trusted = forwarded_allow_ips(settings)
     config = Config(
         app,

@@ -47,6 +47,14 @@ from mspcrm.config import COMPAT_MODES, Settings
     help="Seconds a whole request body may take (default 120; 0: no limit).",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes on this database; request limits stay exact across them.",
+)
+@click.option("--access-log", is_flag=True, help="Log every request (method, path, status).")
+@click.option(
     "--http",
     type=click.Choice(("auto", "httptools", "h11")),
     default=None,
@@ -62,6 +70,8 @@ def serve(
     header_timeout: float | None,
     body_idle_timeout: float | None,
     body_timeout: float | None,
+    workers: int,
+    access_log: bool,
     http: str | None,
 ) -> None:
     """Run the server (Autotask REST API at /ATServicesRest/V1.0/)."""
@@ -86,12 +96,43 @@ def serve(
     services = build_services(settings)
     if demo:
         _print_demo(load_demo(services), settings)
-    app = create_app(settings, services=services)
+    processes = f", {workers} worker processes" if workers > 1 else ""
     console.print(
         f"mspcrm {__version__} on http://{settings.host}:{settings.port}/ATServicesRest/V1.0/ "
-        f"(database {services.db.url.split('@')[-1]}, mode {settings.compat})"
+        f"(database {services.db.url.split('@')[-1]}, mode {settings.compat}{processes})"
     )
-    uvicorn.Server(server_config(app, settings, log_level="warning")).run()
+    log_level = "info" if access_log else "warning"
+    if workers > 1:
+        services.close()  # each worker opens its own
+        _serve_workers(settings, workers, log_level=log_level, access_log=access_log)
+        return
+    app = create_app(settings, services=services)
+    config = server_config(app, settings, log_level=log_level, access_log=access_log)
+    uvicorn.Server(config).run()
+
+
+def _serve_workers(settings: Settings, workers: int, **options: Any) -> None:
+    """Several processes on one socket, each building the app from the same settings
+    (handed over as MSPCRM_* variables); their metrics are pooled in a folder of files."""
+    import os
+    import shutil
+    import tempfile
+
+    from uvicorn.supervisors import Multiprocess
+
+    from mspcrm.api.serving import server_config
+    from mspcrm.config import settings_environment
+
+    os.environ.update(settings_environment(settings))
+    metrics = tempfile.mkdtemp(prefix="mspcrm-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics
+    factory = "mspcrm.api.app:app_factory"
+    config = server_config(factory, settings, factory=True, workers=workers, **options)
+    try:
+        socket = config.bind_socket()
+        Multiprocess(config, sockets=[socket]).run()
+    finally:
+        shutil.rmtree(metrics, ignore_errors=True)
 
 
 def _print_demo(result: Any, settings: Settings) -> None:
@@ -106,7 +147,10 @@ def _print_demo(result: Any, settings: Settings) -> None:
         )
         return
     base = f"http://{settings.host}:{settings.port}/ATServicesRest/V1.0"
-    console.print("[bold]Demo API user[/bold] (shown once):")
+    console.print(
+        "[bold]Demo API user[/bold] (shown once; later: `mspcrm resources new-secret "
+        f"{result.username}` and `new-integration-code`):"
+    )
     console.print(f"  UserName:           {result.username}")
     console.print(f"  Secret:             {result.secret}")
     console.print(f"  ApiIntegrationCode: {result.integration_code}")
