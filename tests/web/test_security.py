@@ -4,12 +4,23 @@ limiter, and every page and action against the security levels."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.testclient import TestClient
 
 from mspcrm.api.app import create_app
 from mspcrm.domain.entities import COMPANY, OPPORTUNITY
 from mspcrm.services.crm import Services
-from tests.web.conftest import MANAGER, PASSWORD, READER, People, csrf_of, plant_session, sign_in
+from tests.web.conftest import (
+    MANAGER,
+    PASSWORD,
+    READER,
+    People,
+    add_people,
+    csrf_of,
+    plant_session,
+    sign_in,
+)
 
 
 def test_browsers_get_the_sign_in_page_and_api_clients_keep_the_json(web: TestClient) -> None:
@@ -67,8 +78,11 @@ def test_sign_out_ends_the_session_on_the_server(web: TestClient) -> None:
     assert replay.status_code == 303
 
 
-def test_wrong_password_and_the_failed_login_limiter(services: Services, people: People) -> None:
-    services.auth.logins.limit = 3  # type: ignore[union-attr]
+def test_wrong_password_and_the_failed_login_limiter(
+    make_services: Callable[..., Services],
+) -> None:
+    services = make_services(login_failure_limit=3, login_backoff_seconds=60.0)
+    add_people(services)
     with TestClient(create_app(services=services), base_url="http://testserver") as c:
         for _ in range(3):
             wrong = sign_in(c, MANAGER, "not the password")

@@ -76,17 +76,17 @@ class WebAccounts:
         self, username: str, password: str, *, client: str = "", previous: str = ""
     ) -> tuple[str, WebSession]:
         """A new session id and its session; the ``previous`` session (if any) ends."""
-        keys = self.logins.keys(username, client) if self.logins else []
-        if self.logins:
-            self.logins.check(keys)
+        attempt = self.logins.begin(username, client) if self.logins else None
         try:
             resource_id = self._verify(username, password)
         except AuthenticationError:
+            raise  # the attempt stays recorded as a failure
+        except Exception:
             if self.logins:
-                self.logins.failed(keys)
+                self.logins.cancel(attempt)  # our fault, not the caller's
             raise
         if self.logins:
-            self.logins.succeeded(keys)
+            self.logins.succeeded(attempt)
         token = secrets.token_urlsafe(32)
         with self.db.write() as conn:
             if previous:
