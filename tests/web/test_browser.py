@@ -161,6 +161,27 @@ def test_pipeline_drag_and_keyboard(page: Any, web_server: WebServer) -> None:
     assert str(record(web_server, OPPORTUNITY, opportunity_id)["stage"]) != stage
 
 
+def test_merge_two_duplicates_then_undo(page: Any, web_server: WebServer) -> None:
+    sign_in(page)
+    page.goto("/companies")
+    page.get_by_role("link", name="Find duplicates").click()
+    page.get_by_role("link", name="Compare").first.click()
+    page.wait_for_url(re.compile(r"/companies/duplicates/\d+/\d+$"))
+    keep_id, other_id = (int(n) for n in page.url.rsplit("/", 2)[-2:])
+    other_site = str(record(web_server, COMPANY, other_id)["webAddress"])
+    page.locator("input[name='take.webAddress'][value=other]").check()
+    shoot(page, "merge-compare")
+    page.get_by_role("button", name="Merge").click()
+    page.wait_for_url(re.compile(r"/merges/\d+$"))
+    assert "was merged into" in page.get_by_role("status").inner_text()
+    kept = record(web_server, COMPANY, keep_id)
+    assert kept["webAddress"] == other_site  # the value picked from the other record
+    assert record(web_server, COMPANY, other_id)["isActive"] is False
+    page.get_by_role("button", name="Undo this merge").click()
+    page.get_by_text("Undone on").wait_for()
+    assert record(web_server, COMPANY, other_id)["isActive"] is True
+
+
 def test_read_only_user_sees_no_edit_and_is_refused(page: Any) -> None:
     sign_in(page, READER)
     page.goto("/companies/1")

@@ -10,7 +10,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from mspcrm.domain.duplicates.profiles import profile_for
 from mspcrm.domain.entity import Entity
 from mspcrm.domain.fields import Field
 from mspcrm.errors import ValidationError
@@ -20,14 +19,6 @@ from mspcrm.web.presentation import FormErrors, body_from_form, form_fields, pla
 from mspcrm.web.records import load, record_id
 
 NO_ERRORS = FormErrors({}, [])
-
-
-def has_duplicate_check(entity: Entity) -> bool:
-    try:
-        profile_for(entity.name)
-    except ValidationError:
-        return False
-    return True
 
 
 def form_lists(form: FormData | None) -> dict[str, list[str]]:
@@ -59,7 +50,7 @@ def _form_context(
         "record_id": rid,
         "options": lookups.options(call.services, entity),
         "choices": _choices(call, [*main, *more]),
-        "duplicate_check": rid is None and has_duplicate_check(entity),
+        "duplicate_check": rid is None and lookups.has_duplicate_profile(entity),
     }
 
 

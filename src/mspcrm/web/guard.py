@@ -61,10 +61,26 @@ def error_page(request: Request, exc: MspcrmError, session: WebSession | None) -
     )
 
 
+def require(
+    services: Services, session: WebSession, entities: list[Entity], needs: tuple[str, ...]
+) -> None:
+    """The security level's rights, checked as the API checks them (``Permissions.require``)."""
+    for need in needs:
+        for entity in entities:
+            services.permissions.require(session.security_level, entity, need)
+
+
 def page(
-    handler: Handler, *, need: str = "read", entity: Entity | None = None
+    handler: Handler,
+    *,
+    need: str = "read",
+    entity: Entity | None = None,
+    needs: tuple[str, ...] = (),
+    every_entity: bool = False,
 ) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap ``handler``: sign-in, CSRF, the right ``need`` on ``entity`` (none when None)."""
+    """Wrap ``handler``: sign-in, CSRF, then the rights: ``needs`` (default ``(need,)``) on
+    ``entity``, or on every entity with ``every_entity``; none when neither is given."""
+    required = needs or (need,)
 
     async def endpoint(request: Request) -> Response:
         services: Services = request.app.state.services
@@ -73,10 +89,9 @@ def page(
             return sign_in_redirect(request)
         try:
             form = await require_csrf(request, session)
-            if entity is not None:
-                await run_in_threadpool(
-                    services.permissions.require, session.security_level, entity, need
-                )
+            targets = list(services.registry) if every_entity else [entity] if entity else []
+            if targets:
+                await run_in_threadpool(require, services, session, targets, required)
             return await handler(PageCall(request, services, session, entity, form))
         except MspcrmError as exc:
             return error_page(request, exc, session)

@@ -6,15 +6,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from mspcrm.domain.duplicates.profiles import profile_for
 from mspcrm.domain.entity import Entity
 from mspcrm.domain.fields import Field
 from mspcrm.domain.picklists import PicklistValue
+from mspcrm.errors import ValidationError
 from mspcrm.services.crm import Services
 from mspcrm.services.web_accounts import WebSession
 from mspcrm.web.presentation import title
 
 RELATED_ROWS = 10
 SMALL_LIST = 200  # a reference to an entity with at most this many records gets a select
+
+
+def has_duplicate_profile(entity: Entity) -> bool:
+    """Whether duplicate checks (and so duplicate review) exist for ``entity``."""
+    try:
+        profile_for(entity.name)
+    except ValidationError:
+        return False
+    return True
 
 
 def may(services: Services, session: WebSession, entity: Entity, need: str) -> bool:

@@ -106,6 +106,7 @@ def _list_context(call: PageCall, entity: Entity) -> dict[str, Any]:
         "active": active,
         "q": params.get("q", ""),
         "base_query": urlencode(keep),
+        "duplicate_review": lookups.has_duplicate_profile(entity),
     }
 
 

@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from mspcrm.domain.entities import COMPANY
 from mspcrm.domain.entity import Entity, Registry
-from mspcrm.web import company, forms, inline, pipeline, records, signin
+from mspcrm.web import company, forms, inline, merges, pipeline, records, signin
 from mspcrm.web.guard import page
 from mspcrm.web.render import STATIC_VERSION
 
@@ -69,6 +69,7 @@ def routes(registry: Registry) -> list[BaseRoute]:
         Route("/sign-in", signin.sign_in, methods=["POST"]),
         Route("/sign-out", page(signin.sign_out), methods=["POST"]),
         *pipeline.routes(registry),
+        *merges.routes(registry),
     ]
     hand_made = registry.by_name(COMPANY.name)
     found.append(
