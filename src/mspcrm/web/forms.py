@@ -15,7 +15,13 @@ from mspcrm.domain.fields import Field
 from mspcrm.errors import ValidationError
 from mspcrm.web import lookups, render
 from mspcrm.web.guard import PageCall
-from mspcrm.web.presentation import FormErrors, body_from_form, form_fields, place_errors
+from mspcrm.web.presentation import (
+    FormErrors,
+    body_from_form,
+    form_fields,
+    initial_values,
+    place_errors,
+)
 from mspcrm.web.records import load, record_id
 
 NO_ERRORS = FormErrors({}, [])
@@ -69,7 +75,7 @@ async def new_page(call: PageCall) -> Response:
     assert call.entity is not None
     entity = call.entity
     if call.form is None:
-        prefill = dict(call.request.query_params)
+        prefill = {**initial_values(entity), **call.request.query_params}
         return await run_in_threadpool(_show_form, call, prefill, NO_ERRORS, None, 200)
     main, more = form_fields(entity)
     lists = form_lists(call.form)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mspcrm.domain.entity import Entity
-from mspcrm.domain.fields import Boolean, DateTime, Double, Field, Flag, Integer, Text
+from mspcrm.domain.fields import Boolean, DateTime, Default, Double, Field, Flag, Integer, Text
 from mspcrm.domain.picklists import PicklistValue
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -44,15 +44,24 @@ def input_kind(field: Field) -> str:
 
 
 def form_fields(entity: Entity) -> tuple[list[Field], list[Field]]:
-    """The writable fields of a form: the main ones first, the rest for "more fields"."""
-    main_names = {*entity.title_fields, *entity.list_fields, *entity.search_fields}
-    if entity.parent is not None:
-        main_names.add(entity.parent.field)
-    main: list[Field] = []
-    more: list[Field] = []
-    for f in entity.writable_fields:
-        (main if f.required or f.name in main_names else more).append(f)
+    """The writable fields of a form: the main ones first (what names the record, its
+    parent, the required fields, then the listed and searched ones), the rest after."""
+    writable = {f.name: f for f in entity.writable_fields}
+    parent = (entity.parent.field,) if entity.parent is not None else ()
+    required = tuple(f.name for f in entity.writable_fields if f.required)
+    ordered = (*entity.title_fields, *parent, *required, *entity.list_fields, *entity.search_fields)
+    main = [writable[n] for n in dict.fromkeys(ordered) if n in writable]
+    more = [f for f in entity.writable_fields if f not in main]
     return main, more
+
+
+def initial_values(entity: Entity) -> dict[str, Any]:
+    """A new record's form starts with the declared constant defaults (``isActive``: yes)."""
+    return {
+        f.name: f.default
+        for f in entity.writable_fields
+        if f.default is not None and not isinstance(f.default, Default)
+    }
 
 
 def title(entity: Entity, item: Mapping[str, Any] | None) -> str:
