@@ -154,6 +154,8 @@ def test_read_only_level_reads_everything_and_changes_nothing(
         assert "adequate permissions" in answer.text
     stage = services.records.get(OPPORTUNITY, 1)
     assert stage is not None
+    for path in ("/data-quality", "/reports?report=pipeline&by=stage", "/reports.csv"):
+        assert web.get(path).status_code == 200, path
     board = web.get("/pipeline")
     assert board.status_code == 200 and 'draggable="true"' not in board.text
 
@@ -171,6 +173,8 @@ def test_a_level_without_read_rights_sees_no_page(services: Services, web: TestC
             assert web.get(f"/{entity.command}").status_code == 403, entity.name
             assert web.get(f"/{entity.command}/1").status_code == 403, entity.name
     assert web.get("/pipeline").status_code == 403
+    for path in ("/data-quality", "/reports", "/reports.csv"):  # read on every entity
+        assert web.get(path).status_code == 403, path
     home = web.get("/")
     assert 'href="/contacts"' not in home.text
     company = web.get("/companies/1")

@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from mspcrm.domain.entities import COMPANY
 from mspcrm.domain.entity import Entity, Registry
-from mspcrm.web import company, forms, inline, merges, pipeline, records, signin
+from mspcrm.web import company, forms, inline, insights, merges, pipeline, records, signin
 from mspcrm.web.guard import page
 from mspcrm.web.render import STATIC_VERSION
 
@@ -70,6 +70,7 @@ def routes(registry: Registry) -> list[BaseRoute]:
         Route("/sign-out", page(signin.sign_out), methods=["POST"]),
         *pipeline.routes(registry),
         *merges.routes(registry),
+        *insights.routes(),
     ]
     hand_made = registry.by_name(COMPANY.name)
     found.append(
