@@ -182,6 +182,27 @@ def test_merge_two_duplicates_then_undo(page: Any, web_server: WebServer) -> Non
     assert record(web_server, COMPANY, other_id)["isActive"] is True
 
 
+def test_onboarding_plan_then_confirm(page: Any) -> None:
+    sign_in(page)
+    page.goto("/onboarding")
+    page.get_by_label("Company name").fill("Cyberdyne Systems")
+    page.get_by_label("Company type").select_option(label="Customer")
+    page.get_by_label("Contact first name").fill("Miles")
+    page.get_by_label("Contact last name").fill("Dyson")
+    page.get_by_label("Contact e-mail").fill("miles@cyberdyne.example")
+    page.get_by_label("Site name").fill("Headquarters")
+    page.get_by_role("button", name="Show the plan").click()
+    plan = page.locator("#plan-h").locator("xpath=..")
+    plan.wait_for()
+    text = plan.inner_text()
+    assert "Create company" in text and "Create contact" in text and "Create site" in text
+    shoot(page, "onboarding-plan")
+    page.get_by_role("button", name="Confirm and onboard").click()
+    page.wait_for_url(re.compile(r"/companies/\d+$"))
+    assert page.get_by_role("heading", name="Cyberdyne Systems", level=1).is_visible()
+    assert page.get_by_role("link", name="Miles Dyson").is_visible()
+
+
 def test_read_only_user_sees_no_edit_and_is_refused(page: Any) -> None:
     sign_in(page, READER)
     page.goto("/companies/1")

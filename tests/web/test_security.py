@@ -121,6 +121,7 @@ def test_csrf_refused_on_every_write(services: Services, web: TestClient) -> Non
 def write_actions(services: Services) -> list[tuple[str, str]]:
     """Every write page of every entity the pages offer, as (method, path)."""
     actions = [("POST", "/pipeline/move"), ("POST", "/merges/1/undo")]
+    actions += [("GET", "/onboarding"), ("POST", "/onboarding")]
     actions.append(("POST", "/companies/duplicates/4/7/merge"))
     actions.append(("POST", "/contacts/duplicates/5/6/merge"))
     for entity in services.registry:

@@ -13,7 +13,17 @@ from starlette.staticfiles import StaticFiles
 
 from mspcrm.domain.entities import COMPANY
 from mspcrm.domain.entity import Entity, Registry
-from mspcrm.web import company, forms, inline, insights, merges, pipeline, records, signin
+from mspcrm.web import (
+    company,
+    forms,
+    inline,
+    insights,
+    merges,
+    onboarding,
+    pipeline,
+    records,
+    signin,
+)
 from mspcrm.web.guard import page
 from mspcrm.web.render import STATIC_VERSION
 
@@ -71,6 +81,7 @@ def routes(registry: Registry) -> list[BaseRoute]:
         *pipeline.routes(registry),
         *merges.routes(registry),
         *insights.routes(),
+        *onboarding.routes(),
     ]
     hand_made = registry.by_name(COMPANY.name)
     found.append(
