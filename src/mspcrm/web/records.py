@@ -14,11 +14,14 @@ from mspcrm.domain.entity import Entity
 from mspcrm.domain.fields import Boolean, Field, Flag
 from mspcrm.errors import NotFoundError, ValidationError
 from mspcrm.services.crm import Services
+from mspcrm.services.records import Page
 from mspcrm.services.web_accounts import WebSession
 from mspcrm.web import lookups, render
 from mspcrm.web.guard import PageCall
 
 PAGE_SIZE = 50
+SORT_NEWEST = "newest"
+MAX_ID = 2**63 - 1
 FILTER_PREFIX = "f."
 
 
@@ -84,28 +87,48 @@ def filter_controls(
     return controls
 
 
+def pager_links(
+    page: Page, base: str, *, newest: bool, first_page: bool
+) -> tuple[str | None, str | None]:
+    """(previous, next) links of a keyset-paged list, in id order or newest first."""
+    joined = f"?{base}&" if base else "?"
+    if not newest:
+        prev = f"{joined}before={page.first_id}" if page.has_prev else None
+        return prev, f"{joined}after={page.last_id}" if page.has_next else None
+    newer = f"{joined}after={page.last_id}" if page.has_next and not first_page else None
+    return newer, f"{joined}before={page.first_id}" if page.has_prev else None
+
+
 def _list_context(call: PageCall, entity: Entity) -> dict[str, Any]:
     params = call.request.query_params
     document, active = list_document(entity, params)
     after = id_param(params.get("after"), "after")
     before = id_param(params.get("before"), "before")
+    newest = params.get("sort") == SORT_NEWEST
+    first_page = after is None and before is None
+    if newest and first_page:
+        before = MAX_ID  # the last page in id order, shown newest first
     services, session = call.services, call.session
     page = services.records.query(
         entity, document, after_id=after, before_id=before, page_size=PAGE_SIZE
     )
+    items = page.items[::-1] if newest else page.items
     options = lookups.options(services, entity)
     columns = [entity.require(n) for n in entity.list_fields]
     keep = [(k, v) for k, v in params.multi_items() if k not in ("after", "before")]
+    prev, following = pager_links(page, urlencode(keep), newest=newest, first_page=first_page)
     return {
         "entity": entity,
         "columns": columns,
-        "page": page,
+        "items": items,
+        "prev_link": prev,
+        "next_link": following,
+        "newest": newest,
         "options": options,
         "references": lookups.reference_titles(services, session, entity, columns, page.items),
         "filters": filter_controls(services, session, entity, options),
         "active": active,
         "q": params.get("q", ""),
-        "base_query": urlencode(keep),
         "duplicate_review": lookups.has_duplicate_profile(entity),
     }
 
