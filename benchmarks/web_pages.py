@@ -49,8 +49,8 @@ def _median_ms(client: TestClient, path: str, reps: int) -> float:
     return statistics.median(times)
 
 
-def measure(companies: int, reps: int) -> dict[str, float]:
-    folder = Path(tempfile.mkdtemp(prefix="mspcrm-web-bench-"))
+def measure(companies: int, reps: int, folder: Path | None = None) -> dict[str, float]:
+    folder = folder or Path(tempfile.mkdtemp(prefix="mspcrm-web-bench-"))
     url = str(folder / "web.db")
     data = populate(url, proportional("web", companies), seed=7, progress=lambda _: None)
     services = build_services(Settings(database_url=url))
