@@ -16,7 +16,7 @@ from mspcrm.services.web_accounts import WebSession
 from mspcrm.web.presentation import title
 
 RELATED_ROWS = 10
-SMALL_LIST = 200  # a reference to an entity with at most this many records gets a select
+SMALL_LIST = 300  # a reference to at most this many records gets a select (countries do)
 
 
 def has_duplicate_profile(entity: Entity) -> bool:
