@@ -87,12 +87,16 @@ def create_app(
     *,
     services: Services | None = None,
     local_actor: Actor | None = None,
+    extensions: bool | None = None,
 ) -> Starlette:
     """The application; pass ``services`` to share an already-open database (tests, CLI).
 
     ``local_actor`` is for in-process use only (the CLI and the agent interface run the
     app through an in-process transport): every request acts as it, whatever its
     headers. A server listening on a socket never sets it.
+
+    ``extensions``: serve our own API under ``/api/v1``. By default on, except for a
+    server in autotask mode, which serves only what Autotask serves (a faithful stand-in).
     """
     owned = services is None
 
@@ -105,21 +109,31 @@ def create_app(
         if owned:
             app.state.services.close()
 
+    services = services or build_services(settings or Settings())
+    if extensions is None:
+        extensions = local_actor is not None or not services.settings.autotask_mode
     app = Starlette(
         routes=[
-            StarletteRoute("/api/v1/openapi.json", _openapi, methods=["GET"]),
-            *imports.routes(),
-            *native.routes(),
-            *workflows.routes(),
+            *(_extension_routes() if extensions else []),
             StarletteRoute("/{path:path}", _dispatch, methods=METHODS),
         ],
         lifespan=lifespan,
     )
-    app.state.services = services or build_services(settings or Settings())
+    app.state.services = services
     app.state.local_actor = local_actor
     if local_actor is None:  # serving requests: other processes on the database must know
         app.state.services.limits.register()
     return app
+
+
+def _extension_routes() -> list[Any]:
+    """Our own API under ``/api/v1`` (duplicates, merges, imports, workflows)."""
+    return [
+        StarletteRoute("/api/v1/openapi.json", _openapi, methods=["GET"]),
+        *imports.routes(),
+        *native.routes(),
+        *workflows.routes(),
+    ]
 
 
 async def _renew(services: Services) -> None:

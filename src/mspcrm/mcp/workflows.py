@@ -1,6 +1,7 @@
 """Workflow tools: onboarding (plan, then confirm), contact deactivation, tree, roll-up, audit.
 
-Each ends in the same service as the CLI and the native API, through ``client.native``.
+Each runs the same workflow as the CLI and the native API: through ``/api/v1`` where the
+target answers it, else over the plain Autotask API (``mspcrm.workflow_client``).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def onboard_client(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
 
 def deactivate_contact(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
     successor = args.get("successor_id")
-    done = box.client.native.contact_deactivate(
+    done = box.target.workflows.contact_deactivate(
         int(args["contact_id"]),
         successor_id=None if successor is None else int(successor),
         force=bool(args.get("force", False)),
@@ -66,12 +67,12 @@ def deactivate_contact(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def company_tree(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
-    tree = box.client.native.company_tree(int(args["company_id"]))
+    tree = box.target.workflows.company_tree(int(args["company_id"]))
     return dict(tree) if isinstance(tree, dict) else {"tree": tree}
 
 
 def company_rollup(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
-    rollup = box.client.native.company_rollup(int(args["company_id"]))
+    rollup = box.target.workflows.company_rollup(int(args["company_id"]))
     return dict(rollup) if isinstance(rollup, dict) else {"rollup": rollup}
 
 

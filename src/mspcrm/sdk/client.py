@@ -68,6 +68,8 @@ class Client(BaseClient):
         self._root_lock = threading.Lock()
         self._slots_lock = threading.Lock()
         self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self.requests_sent = 0  # every HTTP request, retries included (request budgets)
+        self.native_available: bool | None = None  # /api/v1 answers? (client.native.available)
 
     # ---- entities ----------------------------------------------------------------------
     def entity(self, name: str) -> EntityClient:
@@ -126,6 +128,7 @@ class Client(BaseClient):
         attempt = 0
         while True:
             with self._slot(endpoint_key(str(request.url))):
+                self.requests_sent += 1
                 response = self._http.send(request)
             delay = self._retry_delay(response, attempt)
             if delay is None:

@@ -22,9 +22,19 @@ from mspcrm.services.crm import build_services
     default=None,
     help="default: honest errors and duplicate checks; autotask: Autotask's own quirks.",
 )
+@click.option(
+    "--extensions/--no-extensions",
+    default=None,
+    help="Serve our own API under /api/v1 (default: on, off with --compat autotask).",
+)
 @click.option("--demo", is_flag=True, help="Fill an empty database with demo data and an API user.")
 def serve(
-    host: str | None, port: int | None, database: str | None, compat: str | None, demo: bool
+    host: str | None,
+    port: int | None,
+    database: str | None,
+    compat: str | None,
+    extensions: bool | None,
+    demo: bool,
 ) -> None:
     """Run the server (Autotask REST API at /ATServicesRest/V1.0/)."""
     import uvicorn
@@ -36,7 +46,7 @@ def serve(
     services = build_services(settings)
     if demo:
         _print_demo(load_demo(services), settings)
-    app = create_app(settings, services=services)
+    app = create_app(settings, services=services, extensions=extensions)
     console.print(
         f"mspcrm {__version__} on http://{settings.host}:{settings.port}/ATServicesRest/V1.0/ "
         f"(database {services.db.url.split('@')[-1]}, mode {settings.compat})"

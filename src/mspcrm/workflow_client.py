@@ -1,0 +1,113 @@
+"""The workflows as the CLI and the agent tools call them, on whatever target they were given.
+
+Where the server answers ``/api/v1`` (the local database in process, an mspcrm server)
+the call goes there: one request, one database transaction. Anywhere else (a real
+Autotask tenant, mspcrm serving only what Autotask serves) the same workflow runs here,
+over the plain REST API (``sdk.port.RestPort``). Either way the rules are those of
+``mspcrm.workflows``: there is no second copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from mspcrm.sdk import Client
+from mspcrm.sdk.native import NativeClient
+from mspcrm.sdk.port import RestPort
+from mspcrm.workflows import contacts, hierarchy, transfer
+
+T = TypeVar("T")
+
+
+class WorkflowClient:
+    """``client.native``'s workflow calls, answered without ``/api/v1`` where need be."""
+
+    def __init__(self, client: Client, *, plain_api: bool = False) -> None:
+        self.client = client
+        self.port = RestPort(client)
+        self.plain_api = plain_api
+
+    @property
+    def native(self) -> bool:
+        """Whether the calls go to ``/api/v1`` (asked of the server once)."""
+        return not self.plain_api and self.client.native.available()
+
+    def _run(self, fast: Callable[[NativeClient], T], anywhere: Callable[[RestPort], T]) -> T:
+        return fast(self.client.native) if self.native else anywhere(self.port)
+
+    # ---- hierarchy ----------------------------------------------------------------------
+    def company_tree(self, company_id: int, *, max_depth: int | None = None) -> Any:
+        depth = hierarchy.MAX_DEPTH if max_depth is None else max_depth
+        return self._run(
+            lambda n: n.company_tree(company_id, max_depth=max_depth),
+            lambda p: hierarchy.tree(p, company_id, max_depth=depth),
+        )
+
+    def company_descendants(self, company_id: int, *, max_depth: int | None = None) -> Any:
+        depth = hierarchy.MAX_DEPTH if max_depth is None else max_depth
+        return self._run(
+            lambda n: n.company_descendants(company_id, max_depth=max_depth),
+            lambda p: hierarchy.descendants(p, company_id, max_depth=depth),
+        )
+
+    def company_rollup(self, company_id: int) -> Any:
+        return self._run(
+            lambda n: n.company_rollup(company_id), lambda p: hierarchy.rollup(p, company_id)
+        )
+
+    # ---- contacts -----------------------------------------------------------------------
+    def company_contacts(self, company_id: int, *, active_only: bool = False) -> Any:
+        return self._run(
+            lambda n: n.company_contacts(company_id, active_only=active_only),
+            lambda p: contacts.company_contacts(p, company_id, active_only=active_only),
+        )
+
+    def contact_deactivate(
+        self, contact_id: int, *, successor_id: int | None = None, force: bool = False
+    ) -> Any:
+        return self._run(
+            lambda n: n.contact_deactivate(contact_id, successor_id=successor_id, force=force),
+            lambda p: contacts.deactivate(p, contact_id, successor_id=successor_id, force=force),
+        )
+
+    def contact_move(self, contact_id: int, company_id: int) -> Any:
+        return self._run(
+            lambda n: n.contact_move(contact_id, company_id),
+            lambda p: contacts.move(p, contact_id, company_id),
+        )
+
+    def contact_roles(
+        self,
+        contact_id: int,
+        *,
+        add: list[Any] | None = None,
+        remove: list[Any] | None = None,
+        title: str | None = None,
+    ) -> Any:
+        return self._run(
+            lambda n: n.contact_roles(contact_id, add=add, remove=remove, title=title),
+            lambda p: contacts.update_roles(
+                p, contact_id, add=add or [], remove=remove or [], title=title
+            ),
+        )
+
+    # ---- transfer -----------------------------------------------------------------------
+    def transfer(
+        self,
+        from_resource_id: int,
+        to_resource_id: int,
+        *,
+        filter: list[Any] | None = None,
+        opportunities: bool = False,
+        dry_run: bool = False,
+    ) -> Any:
+        options: dict[str, Any] = {
+            "filter": filter,
+            "opportunities": opportunities,
+            "dry_run": dry_run,
+        }
+        return self._run(
+            lambda n: n.transfer(from_resource_id, to_resource_id, **options),
+            lambda p: transfer.transfer(p, from_resource_id, to_resource_id, **options),
+        )
