@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from mspcrm.errors import NotFoundError
 from mspcrm.sdk import Client
 from mspcrm.sdk.native import NativeClient
 from mspcrm.sdk.port import RestPort
-from mspcrm.workflows import contacts, hierarchy, transfer
+from mspcrm.workflows import audit, contacts, hierarchy, reports, transfer
 
 T = TypeVar("T")
 
@@ -110,4 +111,21 @@ class WorkflowClient:
         return self._run(
             lambda n: n.transfer(from_resource_id, to_resource_id, **options),
             lambda p: transfer.transfer(p, from_resource_id, to_resource_id, **options),
+        )
+
+    # ---- audit and reports --------------------------------------------------------------
+    def audit(self, *, rules: list[str] | None = None, duplicates: bool = True) -> Any:
+        """Data-quality findings: {"findings": [...], "counts": {...}, "total": N}."""
+        return self._run(
+            lambda n: n.audit(rules=rules, duplicates=duplicates),
+            lambda p: audit.run(p, rules=rules, duplicates=duplicates),
+        )
+
+    def report(self, name: str, by: str, *, rollup: int | None = None) -> Any:
+        """``report("companies", "type")`` or ``report("pipeline", "stage", rollup=ID)``."""
+        build = {"companies": reports.companies, "pipeline": reports.pipeline}.get(name.lower())
+        if build is None:
+            raise NotFoundError(f"No report named {name!r}: use companies or pipeline")
+        return self._run(
+            lambda n: n.report(name, by, rollup=rollup), lambda p: build(p, by, rollup=rollup)
         )

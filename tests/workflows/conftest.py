@@ -103,13 +103,17 @@ def seed(services: Services) -> dict[str, int]:
                   "emailAddress": f"p{n}@x.example", "primaryContact": n == 2}  # fmt: skip
         ids[f"p{n}"] = make("Contact", person)
     make("CompanyLocation", {"companyID": ids["clinic"], "name": "Annex"})
-    deals = (("east", 1000, 50, 1), ("clinic", 200, 10, 1), ("clinic", 400, 100, 3),
-             ("west", 300, 0, 0))  # fmt: skip
-    for where, amount, probability, status in deals:
+    deals = (("east", 1000, 50, 1, "2030-01-01"), ("clinic", 200, 10, 1, "2020-01-01"),
+             ("clinic", 400, 100, 3, "2030-01-01"), ("west", 300, 0, 0, "2030-01-01"))  # fmt: skip
+    for where, amount, probability, status, close in deals:
         deal = {"companyID": ids[where], "title": f"Deal {where} {amount}", "amount": amount,
                 "probability": probability, "status": status, "stage": 1,
-                "ownerResourceID": ann, "projectedCloseDate": "2030-01-01"}  # fmt: skip
+                "ownerResourceID": ann, "projectedCloseDate": close}  # fmt: skip
         make("Opportunity", deal)
+    twin = {"companyID": ids["east"], "firstName": "Pat", "lastName": "Quinn",
+            "emailAddress": "pat.quinn@gmail.com", "phone": "+1 555 010 0199"}  # fmt: skip
+    ids["pat"] = make("Contact", twin)
+    ids["pat2"] = make("Contact", {**twin, "companyID": ids["west"]})
     return ids
 
 

@@ -5,6 +5,7 @@ Same data, same ids: the plan, the outcome and the errors must be identical."""
 from __future__ import annotations
 
 import httpx
+import orjson
 from click.testing import CliRunner
 
 from mspcrm.cli.main import cli
@@ -64,3 +65,19 @@ def test_hierarchy_contacts_and_transfer_are_identical(stand_in: StandIn) -> Non
         both(stand_in, "companies", "contacts", ids[where], "--json")
     both(stand_in, "companies", "rollup", ids["holding"], "--json")
     both(stand_in, "companies", "tree", ids["clinic"], "--contacts")
+
+
+def test_audit_and_reports_are_identical(stand_in: StandIn) -> None:
+    code, text = both(stand_in, "audit", "--json")
+    assert code == 0
+    rules = {f["rule"] for f in orjson.loads(text)}
+    assert {"duplicates.cluster", "opportunity.past-close", "contact.free-mail"} <= rules, rules
+    both(stand_in, "audit", "--rule", "company.no-primary-contact", "--no-duplicates", "--csv")
+    assert both(stand_in, "audit", "--rule", "nope")[0] == 2
+    for by in ("type", "classification", "territory", "segment", "owner"):
+        both(stand_in, "report", "companies", "--by", by, "--json")
+    for by in ("stage", "status", "owner"):
+        both(stand_in, "report", "pipeline", "--by", by, "--json")
+    both(stand_in, "report", "pipeline", "--by", "stage", "--rollup",
+         str(stand_in.ids["holding"]), "--json")  # fmt: skip
+    both(stand_in, "report", "companies", "--by", "type", "--rollup", str(stand_in.ids["east"]))

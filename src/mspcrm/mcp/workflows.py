@@ -78,7 +78,7 @@ def company_rollup(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
 
 def data_quality_audit(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
     rules = args.get("rules")
-    found = box.client.native.audit(
+    found = box.target.workflows.audit(
         rules=list(rules) if rules else None, duplicates=bool(args.get("duplicates", True))
     )
     return dict(found) if isinstance(found, dict) else {"findings": found}

@@ -46,6 +46,5 @@ class ContactLifecycle:
 
     def company_contacts(self, company_id: int, *, active_only: bool = False) -> dict[str, Any]:
         """A company's contacts with their roles by label."""
-        with self.db.read() as conn:
-            port = ServicePort(self.records, conn, None)
-            return contacts.company_contacts(port, company_id, active_only=active_only)
+        port = ServicePort(self.records)
+        return contacts.company_contacts(port, company_id, active_only=active_only)

@@ -1,11 +1,9 @@
-"""Parent/child companies in process: ``workflows/hierarchy.py`` over the services, in one
-read transaction. Cycle prevention on write is a company rule (``rules/companies.py``)."""
+"""Parent/child companies in process: ``workflows/hierarchy.py`` over the services (short
+read transactions). Cycle prevention on write is a company rule (``rules/companies.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from sqlalchemy.engine import Connection
 
 from mspcrm.services.port import ServicePort
 from mspcrm.services.records import RecordService
@@ -26,14 +24,12 @@ class HierarchyService:
             )
 
     def descendants(self, company_id: int, *, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
-        with self.db.read() as conn:
-            port = ServicePort(self.records, conn, None)
-            return hierarchy.descendants(port, company_id, max_depth=max_depth)
+        port = ServicePort(self.records)
+        return hierarchy.descendants(port, company_id, max_depth=max_depth)
 
-    def subtree_ids(self, conn: Connection, company_id: int) -> list[int]:
-        return hierarchy.subtree_ids(ServicePort(self.records, conn, None), company_id)
+    def subtree_ids(self, company_id: int) -> list[int]:
+        return hierarchy.subtree_ids(ServicePort(self.records), company_id)
 
     def rollup(self, company_id: int) -> dict[str, Any]:
         """Totals over the company and everything below it, and each company's own numbers."""
-        with self.db.read() as conn:
-            return hierarchy.rollup(ServicePort(self.records, conn, None), company_id)
+        return hierarchy.rollup(ServicePort(self.records), company_id)

@@ -37,6 +37,6 @@ def workflows_for(services: Services) -> Workflows:
         contacts=ContactLifecycle(records),
         transfer=TransferService(records),
         hierarchy=hierarchy,
-        audit=AuditService(db, services.duplicates),
-        reports=ReportService(records, hierarchy),
+        audit=AuditService(records, services.duplicates),
+        reports=ReportService(records),
     )

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
+from mspcrm.domain.entities import build_registry
 from mspcrm.domain.entity import Entity
 from mspcrm.errors import NotFoundError
 
 Record = dict[str, Any]
 Condition = dict[str, Any]
 IN_LIMIT = 500  # Autotask: at most 500 values in one "in" condition
+REGISTRY = build_registry()
 
 
 class Port(Protocol):
@@ -79,3 +81,12 @@ def require(port: Port, entity: Entity, record_id: int, what: str = "") -> Recor
             f"{what or entity.name} not found: no {entity.name} with id {record_id}"
         )
     return found
+
+
+def typed(entity: Entity, record: Record) -> Record:
+    """A wire record with its date-times as ``datetime`` (what the domain rules compare)."""
+    out = dict(record)
+    for f in entity.fields:
+        if f.kind.data_type == "datetime" and isinstance(out.get(f.name), str):
+            out[f.name] = f.coerce(out[f.name])
+    return out
