@@ -33,13 +33,15 @@ def check_record(client: Client, entity: Entity, body: dict[str, Any]) -> dict[s
         return check_by_queries(client, entity, body)
 
 
-def check_by_queries(client: Client, entity: Entity, body: dict[str, Any]) -> dict[str, Any]:
+def check_by_queries(
+    client: Client, entity: Entity, body: dict[str, Any], *, limit: int = 10
+) -> dict[str, Any]:
     ors = candidate_filters(entity, body)
     records: list[dict[str, Any]] = []
     if ors:
         query = [{"op": "or", "items": ors}]
         records = list(client.entity(entity.path).query(query, max_records=CANDIDATE_LIMIT))
-    result = check_duplicates(body, records, profile_for(entity.name).scorer, limit=10).to_dict()
+    result = check_duplicates(body, records, profile_for(entity.name).scorer, limit=limit).to_dict()
     names = {r["id"]: " ".join(str(r.get(f) or "") for f in entity.title_fields) for r in records}
     for match in result["matches"]:
         match["name"] = names.get(match["id"], "")

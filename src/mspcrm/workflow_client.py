@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from mspcrm.domain.entities import COMPANY
+from mspcrm.domain.onboarding_template import TEMPLATE
+from mspcrm.duplicate_lookup import check_by_queries
 from mspcrm.errors import NotFoundError
+from mspcrm.journal import FileJournal
 from mspcrm.sdk import Client
 from mspcrm.sdk.native import NativeClient
 from mspcrm.sdk.port import RestPort
-from mspcrm.workflows import audit, contacts, hierarchy, reports, transfer
+from mspcrm.workflows import audit, contacts, duplicates, hierarchy, onboarding, reports, transfer
 
 T = TypeVar("T")
 
@@ -36,6 +40,36 @@ class WorkflowClient:
 
     def _run(self, fast: Callable[[NativeClient], T], anywhere: Callable[[RestPort], T]) -> T:
         return fast(self.client.native) if self.native else anywhere(self.port)
+
+    # ---- onboarding ---------------------------------------------------------------------
+    def onboard(
+        self, document: dict[str, Any], *, dry_run: bool = False, fingerprint: str | None = None
+    ) -> Any:
+        """Onboard a client: one transaction through ``/api/v1``, else step by step with a
+        journal beside the profiles (an interrupted run resumes when run again)."""
+        if self.native:
+            return self.client.native.onboard(document, dry_run=dry_run, fingerprint=fingerprint)
+        where = f"{self.client.base_url or ''} {self.client.username}"
+        return onboarding.onboard(
+            self.port,
+            document,
+            check=lambda body: check_by_queries(self.client, COMPANY, body, limit=5),
+            store=FileJournal.for_run("onboarding", where, document),
+            dry_run=dry_run,
+            expected_fingerprint=fingerprint,
+        )
+
+    def onboarding_template(self) -> str:
+        return str(TEMPLATE)
+
+    # ---- duplicates ---------------------------------------------------------------------
+    def duplicates_scan(self, entity: str, *, include_ambiguous: bool = False) -> Any:
+        """Near-duplicate clusters of a whole table: the server's indexed scan, or every
+        record paged here and scored with the same scorer."""
+        return self._run(
+            lambda n: n.duplicates_scan(entity, include_ambiguous=include_ambiguous),
+            lambda p: duplicates.scan_report(p, entity, include_ambiguous=include_ambiguous),
+        )
 
     # ---- hierarchy ----------------------------------------------------------------------
     def company_tree(self, company_id: int, *, max_depth: int | None = None) -> Any:

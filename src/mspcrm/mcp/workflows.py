@@ -22,11 +22,11 @@ DOCUMENT = {
 
 
 def onboarding_template(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
-    return {"template": box.client.native.onboarding_template()}
+    return {"template": box.target.workflows.onboarding_template()}
 
 
 def onboarding_plan(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
-    plan = box.client.native.onboard(dict(args["document"]), dry_run=True)
+    plan = box.target.workflows.onboard(dict(args["document"]), dry_run=True)
     return {
         "plan": plan,
         "next": "Show the plan to the user; to carry it out call onboard_client with the same "
@@ -45,7 +45,7 @@ def onboard_client(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
     if existing is not None:
         safety.check_company_update(box.policy, int(existing), company)
     try:
-        done = box.client.native.onboard(document, fingerprint=str(args["fingerprint"]))
+        done = box.target.workflows.onboard(document, fingerprint=str(args["fingerprint"]))
     except ConflictError as exc:
         raise safety.Refusal(
             "onboarding_refused",

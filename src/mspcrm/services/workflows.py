@@ -30,10 +30,10 @@ class Workflows:
 
 def workflows_for(services: Services) -> Workflows:
     """The workflow services over ``services`` (cheap: they hold references only)."""
-    db, records = services.db, services.records
+    records = services.records
     hierarchy = HierarchyService(records)
     return Workflows(
-        onboarding=OnboardingService(db, services.registry, records, services.duplicates),
+        onboarding=OnboardingService(records, services.duplicates),
         contacts=ContactLifecycle(records),
         transfer=TransferService(records),
         hierarchy=hierarchy,

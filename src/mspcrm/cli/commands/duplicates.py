@@ -76,9 +76,7 @@ def scan(kind: str, include_ambiguous: bool, as_json: bool, as_csv: bool, target
     entity = _entity(kind)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as progress:
         progress.add_task(f"Scanning {entity.path} for near-duplicates", total=None)
-        result = target.client.native.duplicates_scan(
-            entity.path, include_ambiguous=include_ambiguous
-        )
+        result = target.workflows.duplicates_scan(entity.path, include_ambiguous=include_ambiguous)
     if as_json:
         print_json(result)
         return
