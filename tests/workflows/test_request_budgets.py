@@ -47,9 +47,11 @@ def test_request_counts_stay_within_the_budgets(
         "contact_roles": lambda w: w.contact_roles(
             ids["dana"], add=["Technical contact"], remove=["Billing contact"], title="Owner"
         ),
-        "contact_deactivate": lambda w: w.contact_deactivate(ids["dana"], successor_id=ids["second"]),
+        "contact_deactivate": lambda w: w.contact_deactivate(
+            ids["dana"], successor_id=ids["second"]),
         "contact_move": lambda w: w.contact_move(ids["p0"], ids["west"]),
-        "transfer --dry-run": lambda w: w.transfer(ids["ann"], ids["bea"], opportunities=True, dry_run=True),
+        "transfer --dry-run": lambda w: w.transfer(
+            ids["ann"], ids["bea"], opportunities=True, dry_run=True),
         "transfer": lambda w: w.transfer(ids["ann"], ids["bea"], opportunities=True),
         "audit": lambda w: w.audit(),
         "report companies": lambda w: w.report("companies", "type"),
