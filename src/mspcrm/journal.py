@@ -53,3 +53,36 @@ class FileJournal:
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+class MergeLog:
+    """The merges made on one target over its plain API (``merge undo`` reads them here)."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = FileJournal(path)
+
+    @classmethod
+    def for_target(cls, target: str) -> MergeLog:
+        key = hashlib.sha256(target.encode()).hexdigest()[:16]
+        return cls(journal_dir() / f"merges-{key}.json")
+
+    def _all(self) -> dict[str, Any]:
+        return self.file.read() or {"merges": []}
+
+    def add(self, entry: dict[str, Any]) -> int:
+        state = self._all()
+        entry = {**entry, "id": len(state["merges"]) + 1}
+        state["merges"].append(entry)
+        self.file.write(state)
+        return int(entry["id"])
+
+    def get(self, merge_id: int) -> dict[str, Any] | None:
+        found = [m for m in self._all()["merges"] if m["id"] == merge_id]
+        return found[0] if found else None
+
+    def update(self, merge_id: int, **values: Any) -> None:
+        state = self._all()
+        for entry in state["merges"]:
+            if entry["id"] == merge_id:
+                entry.update(values)
+        self.file.write(state)

@@ -12,15 +12,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from mspcrm import workflow_merges
 from mspcrm.domain.entities import COMPANY
 from mspcrm.domain.onboarding_template import TEMPLATE
 from mspcrm.duplicate_lookup import check_by_queries
 from mspcrm.errors import NotFoundError
-from mspcrm.journal import FileJournal
+from mspcrm.journal import FileJournal, MergeLog
 from mspcrm.sdk import Client
 from mspcrm.sdk.native import NativeClient
 from mspcrm.sdk.port import RestPort
-from mspcrm.workflows import audit, contacts, duplicates, hierarchy, onboarding, reports, transfer
+from mspcrm.workflows import (
+    audit,
+    contacts,
+    duplicates,
+    hierarchy,
+    merge,
+    onboarding,
+    reports,
+    transfer,
+)
 
 T = TypeVar("T")
 
@@ -69,6 +79,39 @@ class WorkflowClient:
         return self._run(
             lambda n: n.duplicates_scan(entity, include_ambiguous=include_ambiguous),
             lambda p: duplicates.scan_report(p, entity, include_ambiguous=include_ambiguous),
+        )
+
+    # ---- merges -------------------------------------------------------------------------
+    def _merge_log(self) -> MergeLog:
+        return MergeLog.for_target(f"{self.client.base_url or ''} {self.client.username}")
+
+    def merge_plan(self, entity: str, keep_id: int, other_id: int) -> Any:
+        return self._run(
+            lambda n: n.merge_plan(entity, keep_id, other_id),
+            lambda p: merge.plan(p, entity, keep_id, other_id).to_wire(),
+        )
+
+    def merge(
+        self, entity: str, keep_id: int, other_id: int, *, fingerprint: str | None = None
+    ) -> Any:
+        """Merge OTHER into KEEP; on a tenant by PATCHes, logged beside the profiles."""
+        return self._run(
+            lambda n: n.merge(entity, keep_id, other_id, fingerprint=fingerprint),
+            lambda p: workflow_merges.merge(
+                p, self._merge_log(), entity, keep_id, other_id, fingerprint
+            ),
+        )
+
+    def merge_get(self, merge_id: int) -> Any:
+        return self._run(
+            lambda n: n.merge_get(merge_id),
+            lambda p: workflow_merges.get(self._merge_log(), merge_id),
+        )
+
+    def merge_undo(self, merge_id: int) -> Any:
+        return self._run(
+            lambda n: n.merge_undo(merge_id),
+            lambda p: workflow_merges.undo(p, self._merge_log(), merge_id),
         )
 
     # ---- hierarchy ----------------------------------------------------------------------

@@ -116,7 +116,7 @@ def duplicate_scan(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
 
 def merge_plan(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
     entity = box.entity(str(args["entity"]))
-    plan = box.client.native.merge_plan(entity.path, int(args["keep_id"]), int(args["other_id"]))
+    plan = box.target.workflows.merge_plan(entity.path, int(args["keep_id"]), int(args["other_id"]))
     return {
         "plan": plan,
         "next": "Show the plan to the user; to do it, call merge with the same ids and "

@@ -71,7 +71,7 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
             ),
         ),
         admin=AdminService(db, registry, records),
-        merges=MergeService(db, registry),
+        merges=MergeService(records),
         duplicates=duplicates,
         permissions=permissions,
         limits=RequestLimiter(
