@@ -81,3 +81,6 @@ def test_audit_and_reports_are_identical(stand_in: StandIn) -> None:
     both(stand_in, "report", "pipeline", "--by", "stage", "--rollup",
          str(stand_in.ids["holding"]), "--json")  # fmt: skip
     both(stand_in, "report", "companies", "--by", "type", "--rollup", str(stand_in.ids["east"]))
+    code, text = both(stand_in, "duplicates", "scan", "contacts", "--json")
+    assert code == 0 and orjson.loads(text)["clusters"], text
+    both(stand_in, "duplicates", "scan", "companies", "--include-ambiguous", "--csv")

@@ -168,6 +168,7 @@ def _fills(entity: Entity, keep: Record, other: Record) -> list[Change]:
         Change(entity.name, keep["id"], f.name, keep.get(f.name), other.get(f.name), "fill")
         for f in entity.writable_fields
         if f.name != parent_link
+        and not (f.reference == entity.name and other.get(f.name) == keep["id"])  # itself
         and not isinstance(f.kind, Boolean | Flag)
         and _blank(keep.get(f.name))
         and not _blank(other.get(f.name))
