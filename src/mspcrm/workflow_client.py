@@ -25,6 +25,7 @@ from mspcrm.workflows import (
     audit,
     contacts,
     duplicates,
+    estimates,
     hierarchy,
     merge,
     onboarding,
@@ -73,12 +74,19 @@ class WorkflowClient:
         return str(TEMPLATE)
 
     # ---- duplicates ---------------------------------------------------------------------
-    def duplicates_scan(self, entity: str, *, include_ambiguous: bool = False) -> Any:
+    def duplicates_scan(
+        self, entity: str, *, include_ambiguous: bool = False, yes: bool = False
+    ) -> Any:
         """Near-duplicate clusters of a whole table: the server's indexed scan, or every
-        record paged here and scored with the same scorer."""
+        record paged here and scored with the same scorer (a large one asks first)."""
+
+        def anywhere(port: RestPort) -> Any:
+            path = self.client.entity(entity).path
+            self._ask("duplicate scan", estimates.paged_requests(port, [path]), yes)
+            return duplicates.scan_report(port, entity, include_ambiguous=include_ambiguous)
+
         return self._run(
-            lambda n: n.duplicates_scan(entity, include_ambiguous=include_ambiguous),
-            lambda p: duplicates.scan_report(p, entity, include_ambiguous=include_ambiguous),
+            lambda n: n.duplicates_scan(entity, include_ambiguous=include_ambiguous), anywhere
         )
 
     # ---- merges -------------------------------------------------------------------------
@@ -191,12 +199,27 @@ class WorkflowClient:
         )
 
     # ---- audit and reports --------------------------------------------------------------
-    def audit(self, *, rules: list[str] | None = None, duplicates: bool = True) -> Any:
-        """Data-quality findings: {"findings": [...], "counts": {...}, "total": N}."""
-        return self._run(
-            lambda n: n.audit(rules=rules, duplicates=duplicates),
-            lambda p: audit.run(p, rules=rules, duplicates=duplicates),
-        )
+    def audit(
+        self, *, rules: list[str] | None = None, duplicates: bool = True, yes: bool = False
+    ) -> Any:
+        """Data-quality findings: {"findings": [...], "counts": {...}, "total": N}.
+
+        Over the plain API a large audit asks first (``yes`` goes on)."""
+
+        def anywhere(port: RestPort) -> Any:
+            audit.rules_wanted(rules, duplicates)
+            pages = ["Companies", "Contacts", "CompanyLocations", "Opportunities"]
+            needed = estimates.paged_requests(port, pages)
+            if duplicates:
+                needed += estimates.paged_requests(port, ["Companies", "Contacts"])
+            self._ask("audit", needed, yes)
+            return audit.run(port, rules=rules, duplicates=duplicates)
+
+        return self._run(lambda n: n.audit(rules=rules, duplicates=duplicates), anywhere)
+
+    def _ask(self, job: str, needed: int, yes: bool) -> None:
+        if needed > estimates.ASK_ABOVE and not yes:
+            estimates.check(job, needed, self.client.threshold(), yes=yes)
 
     def report(self, name: str, by: str, *, rollup: int | None = None) -> Any:
         """``report("companies", "type")`` or ``report("pipeline", "stage", rollup=ID)``."""

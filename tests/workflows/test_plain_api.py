@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import httpx
 import orjson
+import pytest
 from click.testing import CliRunner
 
 from mspcrm.cli.main import cli
+from mspcrm.workflows import estimates
 from tests.workflows.conftest import StandIn
 
 
@@ -84,3 +86,17 @@ def test_audit_and_reports_are_identical(stand_in: StandIn) -> None:
     code, text = both(stand_in, "duplicates", "scan", "contacts", "--json")
     assert code == 0 and orjson.loads(text)["clusters"], text
     both(stand_in, "duplicates", "scan", "companies", "--include-ambiguous", "--csv")
+
+
+def test_a_large_job_asks_first_with_the_share_of_the_threshold(
+    stand_in: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(estimates, "ASK_ABOVE", 2)  # the seed is small: call 3 requests large
+    code, text = run(["audit", "--json", *stand_in.remote_args()])
+    assert code == 4, text
+    assert "This audit needs about" in text and "% of the hourly threshold (" in text
+    assert "--yes to go on" in text
+    code, text = run(["duplicates", "scan", "contacts", *stand_in.remote_args()])
+    assert code == 0, text  # one page: below even this bar
+    assert run(["audit", "--json", "--yes", *stand_in.remote_args()])[0] == 0
+    assert run(["audit", "--json", "--database", stand_in.local])[0] == 0  # one request locally

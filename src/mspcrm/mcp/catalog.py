@@ -14,6 +14,12 @@ from mspcrm.mcp.workflows import workflow_tools
 ENTITY = {"type": "string", "description": "Entity: Companies, Contacts, sites, ..."}
 ID = {"type": "integer"}
 MERGEABLE = {"type": "string", "enum": ["Companies", "Contacts"]}
+CONFIRM_LARGE = {
+    "type": "boolean",
+    "default": False,
+    "description": "On a tenant, go on with a scan of many requests (refused first with the "
+    "estimate: ask the user).",
+}
 
 
 def read_tools() -> list[ToolSpec]:
@@ -68,7 +74,12 @@ def read_tools() -> list[ToolSpec]:
             "duplicate_scan",
             "Near-duplicate clusters over all companies or contacts, with scores and "
             "evidence. Use it to propose a cleanup; merge_plan shows what a merge would do.",
-            obj(["entity"], entity=MERGEABLE, include_ambiguous={"type": "boolean"}),
+            obj(
+                ["entity"],
+                entity=MERGEABLE,
+                include_ambiguous={"type": "boolean"},
+                confirm_large=CONFIRM_LARGE,
+            ),
             reads.duplicate_scan,
         ),
         ToolSpec(

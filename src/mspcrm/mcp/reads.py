@@ -109,7 +109,9 @@ def record_history(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
 def duplicate_scan(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
     entity = box.entity(str(args["entity"]))
     found = box.target.workflows.duplicates_scan(
-        entity.path, include_ambiguous=bool(args.get("include_ambiguous"))
+        entity.path,
+        include_ambiguous=bool(args.get("include_ambiguous")),
+        yes=bool(args.get("confirm_large", False)),
     )
     return dict(found) if isinstance(found, dict) else {"entity": entity.path, "clusters": found}
 

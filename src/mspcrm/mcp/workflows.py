@@ -14,6 +14,12 @@ from mspcrm.mcp.schemas import IDEMPOTENCY_KEY, obj
 from mspcrm.mcp.toolbox import Toolbox, ToolSpec
 
 ID = {"type": "integer"}
+CONFIRM_LARGE = {
+    "type": "boolean",
+    "default": False,
+    "description": "On a tenant, go on with a job of many requests (it is refused first "
+    "with the estimate and the share of the hourly threshold: ask the user).",
+}
 DOCUMENT = {
     "type": "object",
     "description": "The onboarding document: company, primaryContact, sites, contract, notes "
@@ -79,7 +85,9 @@ def company_rollup(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
 def data_quality_audit(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
     rules = args.get("rules")
     found = box.target.workflows.audit(
-        rules=list(rules) if rules else None, duplicates=bool(args.get("duplicates", True))
+        rules=list(rules) if rules else None,
+        duplicates=bool(args.get("duplicates", True)),
+        yes=bool(args.get("confirm_large", False)),
     )
     return dict(found) if isinstance(found, dict) else {"findings": found}
 
@@ -151,6 +159,7 @@ def workflow_tools() -> list[ToolSpec]:
                 [],
                 rules={"type": "array", "items": {"type": "string"}},
                 duplicates={"type": "boolean", "default": True},
+                confirm_large=CONFIRM_LARGE,
             ),
             data_quality_audit,
         ),

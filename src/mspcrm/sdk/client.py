@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 import httpx
 
 from mspcrm.errors import MspcrmError
-from mspcrm.sdk import plans, responses
+from mspcrm.sdk import plans, responses, wire
 from mspcrm.sdk.base import (
     DEFAULT_MAX_IN_FLIGHT,
     DEFAULT_MAX_RETRIES,
@@ -79,6 +79,11 @@ class Client(BaseClient):
     def __getattr__(self, name: str) -> EntityClient:
         """``client.companies``, ``client.company_locations``: known entities by name."""
         return self.entity(self._known_attribute(name))
+
+    def threshold(self) -> dict[str, Any]:
+        """``ThresholdInformation``: the hourly request threshold and this hour's count."""
+        answer = self.send(Call("GET", wire.entity_path("ThresholdInformation")))
+        return dict(answer) if isinstance(answer, dict) else {}
 
     @property
     def native(self) -> NativeClient:

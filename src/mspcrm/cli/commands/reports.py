@@ -27,18 +27,20 @@ FINDING_COLUMNS = ["severity", "rule", "entity", "id", "name", "message", "fix"]
 )
 @click.option("--rule", "rules", multiple=True, help="Only this rule (repeatable).")
 @click.option("--no-duplicates", is_flag=True, help="Skip the near-duplicate scan (faster).")
+@click.option("--yes", is_flag=True, help="On a tenant: go on even if it takes many requests.")
 @output_options
 @with_target
 def audit(
     fail_on: str | None,
     rules: tuple[str, ...],
     no_duplicates: bool,
+    yes: bool,
     as_json: bool,
     as_csv: bool,
     target: Target,
 ) -> None:
     """Data-quality audit: each finding names the record and the fix."""
-    result = target.workflows.audit(rules=list(rules), duplicates=not no_duplicates)
+    result = target.workflows.audit(rules=list(rules), duplicates=not no_duplicates, yes=yes)
     findings = result["findings"]
     emit(findings, FINDING_COLUMNS, as_json=as_json, as_csv=as_csv, title="Audit findings")
     if not (as_json or as_csv):
