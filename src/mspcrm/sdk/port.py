@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 class RestPort:
     """The workflow port over ``client``'s Autotask REST calls."""
 
+    transactional = False  # each write stands on its own
+
     def __init__(self, client: Client) -> None:
         self.client = client
 

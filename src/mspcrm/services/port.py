@@ -32,6 +32,7 @@ class ServicePort:
         self, records: RecordService, conn: Connection | None = None, actor: Actor | None = None
     ) -> None:
         self.records, self.conn, self.actor = records, conn, actor
+        self.transactional = conn is not None
 
     def _reading(self) -> AbstractContextManager[Connection]:
         return nullcontext(self.conn) if self.conn is not None else self.records.db.read()

@@ -23,7 +23,11 @@ REGISTRY = build_registry()
 
 class Port(Protocol):
     """Get, query (paged lazily), count, create, update and delete records of an entity
-    named by its REST path (``Companies``, ``Contacts``, ``ContactRoles``, ...)."""
+    named by its REST path (``Companies``, ``Contacts``, ``ContactRoles``, ...).
+
+    ``transactional``: whether a failure undoes the writes made before it."""
+
+    transactional: bool
 
     def get(self, entity: str, record_id: int) -> Record | None: ...
 

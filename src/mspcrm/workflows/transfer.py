@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from mspcrm.domain.entities import COMPANY, OPPORTUNITY, RESOURCE
-from mspcrm.errors import NotFoundError, ValidationError
+from mspcrm.domain.entity import Entity
+from mspcrm.errors import MspcrmError, NotFoundError, ValidationError
 from mspcrm.workflows.hierarchy import OPEN_OPPORTUNITY_STATUSES
 from mspcrm.workflows.port import Port, Record, eq, query_in
 
@@ -52,6 +53,25 @@ def plan(
     return companies, opps
 
 
+def _move(port: Port, records: list[tuple[Entity, Record]], to_id: int) -> None:
+    """One PATCH per record; a failure names the record and how far the transfer got
+    (without a transaction the records before it have moved: running the same transfer
+    again moves the rest, since it selects only what the old owner still has)."""
+    for done, (entity, record) in enumerate(records):
+        try:
+            port.update(entity.path, record["id"], {"ownerResourceID": to_id})
+        except MspcrmError as exc:
+            name = record.get("companyName") or record.get("title") or ""
+            where = f"step transfer {entity.name} {record['id']} {name!r}"
+            messages = [f"{where}: {m}" for m in exc.errors]
+            if not port.transactional:
+                messages.append(
+                    f"{done} of {len(records)} records were moved before it; run the same "
+                    "transfer again to move the rest"
+                )
+            raise type(exc)(*messages) from exc
+
+
 def transfer(
     port: Port,
     from_id: int,
@@ -63,10 +83,7 @@ def transfer(
 ) -> dict[str, Any]:
     companies, opps = plan(port, from_id, to_id, filter=filter, opportunities=opportunities)
     if not dry_run:
-        for company in companies:
-            port.update(COMPANY.path, company["id"], {"ownerResourceID": to_id})
-        for opp in opps:
-            port.update(OPPORTUNITY.path, opp["id"], {"ownerResourceID": to_id})
+        _move(port, [(COMPANY, c) for c in companies] + [(OPPORTUNITY, o) for o in opps], to_id)
     return {
         "dryRun": dry_run,
         "fromResourceID": from_id,
