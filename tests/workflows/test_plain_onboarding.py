@@ -109,6 +109,55 @@ def test_a_failing_step_removes_what_the_run_created(
     assert code == 0, text
 
 
+def _second_contact_email(doc: dict[str, Any]) -> None:
+    doc["contacts"][1]["emailAddress"] = "not-an-address"
+
+
+def _site_country(doc: dict[str, Any]) -> None:
+    doc["sites"][1]["countryID"] = 99999
+
+
+def _note_action(doc: dict[str, Any]) -> None:
+    doc["notes"][1]["actionType"] = 999
+
+
+def _role(doc: dict[str, Any]) -> None:
+    doc["contacts"][1]["roles"] = [999]
+
+
+@pytest.mark.parametrize(
+    ("step", "spoil"),
+    [
+        ("contact", _second_contact_email),
+        ("site", _site_country),
+        ("note", _note_action),
+        ("role", _role),
+    ],
+)
+def test_a_failure_at_each_step_is_undone_or_named(
+    stand_in: StandIn, tmp_path: Path, journals: Path, step: str, spoil: Any
+) -> None:
+    doc = client_document("Zeta Dental", people=2)
+    spoil(doc)
+    file = write(tmp_path, doc)
+    local = run(["onboard", file, "--database", stand_in.local])
+    remote = run(["onboard", file, *stand_in.remote_args()])
+    assert local[0] != 0 and remote[0] != 0
+    assert f"step {step}" in local[1] and f"step {step}" in remote[1], (local, remote)
+    assert "Left in place (the API cannot delete them): Company" in remote[1]
+    assert not list(journals.glob("*.json"))
+    with stand_in.client() as client:
+        name = {"op": "eq", "field": "companyName", "value": "Zeta Dental"}
+        company = client.companies.first(name)
+        assert company is not None
+        where = {"op": "eq", "field": "companyID", "value": company["id"]}
+        assert list(client.contacts.query(where)) == []  # removed
+        assert len(list(client.company_locations.query(where))) <= 1  # the automatic one
+    code, text = run(["onboard", write(tmp_path, client_document("Zeta Dental", people=2), "ok"),
+                      *stand_in.remote_args()])  # fmt: skip
+    assert code == 0, text  # the fixed file completes the client onboarded part way
+
+
 def _cli(stand_in: StandIn, file: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "mspcrm.cli", "onboard", file, "--json", *stand_in.remote_args()],
