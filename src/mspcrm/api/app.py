@@ -20,12 +20,14 @@ from starlette.routing import Route as StarletteRoute
 from mspcrm import __version__
 from mspcrm.api import autotask, guard, imports, native, workflows
 from mspcrm.api.credentials import caller
+from mspcrm.api.metrics import MetricsMiddleware, exposition
 from mspcrm.api.openapi import openapi_document
 from mspcrm.api.responses import error_response, json_response, unexpected_response
 from mspcrm.config import Settings
 from mspcrm.errors import MspcrmError, NotFoundError
 from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services, build_services
+from mspcrm.services.health import HealthCheck
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -65,6 +67,16 @@ async def _landing(request: Request) -> Response:
             "mode": request.app.state.services.settings.compat,
         }
     )
+
+
+async def _healthz(request: Request) -> Response:
+    health = await run_in_threadpool(request.app.state.health.check)
+    return json_response(health.to_wire(), status=200 if health.ok else 503)
+
+
+async def _metrics(request: Request) -> Response:
+    body, media_type = exposition()
+    return Response(body, media_type=media_type)
 
 
 async def _openapi(request: Request) -> Response:
@@ -114,13 +126,17 @@ def create_app(
         extensions = local_actor is not None or not services.settings.autotask_mode
     app = Starlette(
         routes=[
+            StarletteRoute("/healthz", _healthz, methods=["GET", "HEAD"]),
+            StarletteRoute("/metrics", _metrics, methods=["GET"]),
             *(_extension_routes() if extensions else []),
             StarletteRoute("/{path:path}", _dispatch, methods=METHODS),
         ],
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.health = HealthCheck(app.state.services.db)
     app.state.local_actor = local_actor
+    app.add_middleware(MetricsMiddleware, registry=app.state.services.registry)
     if local_actor is None:  # serving requests: other processes on the database must know
         app.state.services.limits.register()
     return app

@@ -9,6 +9,7 @@ from typing import Any
 from mspcrm.services.duplicates import DuplicateService
 from mspcrm.services.port import ServicePort
 from mspcrm.services.records import RecordService
+from mspcrm.store.duplicate_keys import default_region
 from mspcrm.workflows import audit
 
 
@@ -25,10 +26,13 @@ class AuditService:
     ) -> dict[str, Any]:
         """Every finding (or those of ``rules``), worst first, with counts by severity."""
         audit.rules_wanted(rules, duplicates)  # a bad rule name fails before any read
+        with self.records.db.read() as conn:
+            region = default_region(conn)
         return audit.run(
             ServicePort(self.records),
             rules=rules,
             duplicates=duplicates,
             now=now,
             scan=self.duplicates.scan_report,
+            region=region,
         )

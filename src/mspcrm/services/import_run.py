@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mspcrm.domain.entity import Entity
+from mspcrm.domain.import_columns import IMPORT_BATCH
 from mspcrm.domain.picklists import PicklistValue
 from mspcrm.domain.udfs import UdfDefinition
 from mspcrm.errors import MspcrmError, ValidationError
@@ -42,7 +43,7 @@ from mspcrm.services.records import RecordService
 from mspcrm.store import bulk, import_jobs
 from mspcrm.store.import_jobs import ImportJob
 
-DEFAULT_BATCH = 1000
+DEFAULT_BATCH = IMPORT_BATCH
 
 
 @dataclass

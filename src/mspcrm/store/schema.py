@@ -340,3 +340,11 @@ agent_writes = sa.Table(
     sa.Column("finished_at", sa.DateTime(), nullable=True),
     sa.Index("ix_agent_writes_record", "entity", "record_id"),
 )
+
+installation_settings = sa.Table(
+    "installation_settings",
+    metadata,
+    sa.Column("name", sa.String(60), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+    sa.Column("updated_at", sa.DateTime(), nullable=False),
+)

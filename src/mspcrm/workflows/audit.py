@@ -14,6 +14,7 @@ from typing import Any
 
 from mspcrm.domain import audit
 from mspcrm.domain.audit import Finding
+from mspcrm.domain.duplicates import DEFAULT_REGION
 from mspcrm.domain.entities import COMPANY, COMPANY_LOCATION, CONTACT, OPPORTUNITY
 from mspcrm.domain.entity import Entity
 from mspcrm.domain.fields import utc_now
@@ -44,14 +45,16 @@ def run(
     duplicates: bool = True,
     now: datetime | None = None,
     scan: Scan | None = None,
+    region: str = DEFAULT_REGION,
 ) -> dict[str, Any]:
-    """Every finding (or those of ``rules``), worst first, with counts by severity."""
+    """Every finding (or those of ``rules``), worst first, with counts by severity.
+    ``region``: the installation's default region for phone numbers."""
     wanted = rules_wanted(rules, duplicates)
-    types: dict[int, Any] = {}
+    companies: dict[int, Record] = {}
     found = [
-        *_companies(port, types),
-        *_contacts(port, types),
-        *_locations(port),
+        *_companies(port, companies, region),
+        *_contacts(port, companies, region),
+        *_locations(port, region),
         *_opportunities(port, now or utc_now()),
     ]
     if DUPLICATES in wanted:
@@ -77,28 +80,35 @@ def _per_company(port: Port, entity: Entity, condition: list[Any]) -> dict[int, 
     return counts
 
 
-def _companies(port: Port, types: dict[int, Any]) -> list[Finding]:
+def _companies(port: Port, seen: dict[int, Record], region: str) -> list[Finding]:
     primary_people = [eq("primaryContact", True), eq("isActive", 1)]
     contacts = _per_company(port, CONTACT, primary_people)
     sites = _per_company(port, COMPANY_LOCATION, [eq("isPrimary", True)])
     out: list[Finding] = []
     for company in _all(port, COMPANY):
         cid = company["id"]
-        types[cid] = company.get("companyType")
+        seen[cid] = {k: company.get(k) for k in ("companyType", "countryID")}
         out += audit.company_findings(company, contacts.get(cid, 0), sites.get(cid, 0))
         name = str(company.get("companyName") or "")
         out += audit.naming_findings("Company", cid, name, legal=True)
-        out += audit.phone_findings("Company", company, name)
+        out += audit.phone_findings("Company", company, name, default_region=region)
     return out
 
 
-def _contacts(port: Port, types: dict[int, Any]) -> list[Finding]:
+def _contacts(port: Port, companies: dict[int, Record], region: str) -> list[Finding]:
     out: list[Finding] = []
     for contact in _all(port, CONTACT):
-        out += audit.contact_findings(contact, types.get(contact["companyID"]))
+        company = companies.get(contact["companyID"], {})
+        out += audit.contact_findings(contact, company.get("companyType"))
         name = audit.contact_name(contact)
         if contact.get("isActive"):
-            out += audit.phone_findings("Contact", contact, name)
+            out += audit.phone_findings(
+                "Contact",
+                contact,
+                name,
+                default_region=region,
+                company_country=company.get("countryID"),
+            )
         for part in ("firstName", "lastName"):
             value = str(contact.get(part) or "")
             out += [
@@ -109,12 +119,12 @@ def _contacts(port: Port, types: dict[int, Any]) -> list[Finding]:
     return out
 
 
-def _locations(port: Port) -> list[Finding]:
+def _locations(port: Port, region: str) -> list[Finding]:
     out: list[Finding] = []
     for site in _all(port, COMPANY_LOCATION):
         name = str(site.get("name") or "")
         out += audit.naming_findings("CompanyLocation", site["id"], name, legal=False)
-        out += audit.phone_findings("CompanyLocation", site, name)
+        out += audit.phone_findings("CompanyLocation", site, name, default_region=region)
     return out
 
 
