@@ -6,7 +6,7 @@ from typing import Any
 
 from mspcrm.domain.entity import Entity
 from mspcrm.mcp import reads, writes
-from mspcrm.mcp.schemas import IDEMPOTENCY_KEY, create_schema, obj, update_schema
+from mspcrm.mcp.schemas import CONFIRM_LARGE, IDEMPOTENCY_KEY, create_schema, obj, update_schema
 from mspcrm.mcp.search import search
 from mspcrm.mcp.toolbox import SEARCHABLE, Toolbox, ToolSpec, tool_noun
 from mspcrm.mcp.workflows import workflow_tools
@@ -14,12 +14,6 @@ from mspcrm.mcp.workflows import workflow_tools
 ENTITY = {"type": "string", "description": "Entity: Companies, Contacts, sites, ..."}
 ID = {"type": "integer"}
 MERGEABLE = {"type": "string", "enum": ["Companies", "Contacts"]}
-CONFIRM_LARGE = {
-    "type": "boolean",
-    "default": False,
-    "description": "On a tenant, go on with a scan of many requests (refused first with the "
-    "estimate: ask the user).",
-}
 
 
 def read_tools() -> list[ToolSpec]:

@@ -10,16 +10,10 @@ from typing import Any
 
 from mspcrm.errors import ConflictError
 from mspcrm.mcp import safety
-from mspcrm.mcp.schemas import IDEMPOTENCY_KEY, obj
+from mspcrm.mcp.schemas import CONFIRM_LARGE, IDEMPOTENCY_KEY, obj
 from mspcrm.mcp.toolbox import Toolbox, ToolSpec
 
 ID = {"type": "integer"}
-CONFIRM_LARGE = {
-    "type": "boolean",
-    "default": False,
-    "description": "On a tenant, go on with a job of many requests (it is refused first "
-    "with the estimate and the share of the hourly threshold: ask the user).",
-}
 DOCUMENT = {
     "type": "object",
     "description": "The onboarding document: company, primaryContact, sites, contract, notes "
