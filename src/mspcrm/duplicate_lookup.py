@@ -36,7 +36,9 @@ def check_record(client: Client, entity: Entity, body: dict[str, Any]) -> dict[s
         return check_by_queries(client, entity, body)
 
 
-def check_by_queries(client: Client, entity: Entity, body: dict[str, Any]) -> dict[str, Any]:
+def check_by_queries(
+    client: Client, entity: Entity, body: dict[str, Any], *, limit: int = 10
+) -> dict[str, Any]:
     ors = candidate_filters(entity, body)
     records: list[dict[str, Any]] = []
     if ors:
@@ -45,7 +47,7 @@ def check_by_queries(client: Client, entity: Entity, body: dict[str, Any]) -> di
     profile = profile_for(entity.name)
     candidate = dict(body)
     add_company_countries(client, profile, [candidate, *records])
-    result = check_duplicates(candidate, records, profile.scorer, limit=10).to_dict()
+    result = check_duplicates(candidate, records, profile.scorer, limit=limit).to_dict()
     names = {r["id"]: " ".join(str(r.get(f) or "") for f in entity.title_fields) for r in records}
     for match in result["matches"]:
         match["name"] = names.get(match["id"], "")

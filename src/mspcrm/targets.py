@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from mspcrm.api.app import create_app
 from mspcrm.config import load_settings
@@ -17,6 +18,7 @@ from mspcrm.profiles import get_profile
 from mspcrm.sdk import ASGIInProcessTransport, Client
 from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services, build_services
+from mspcrm.workflow_client import WorkflowClient
 
 LOCAL_URL = "http://local.mspcrm/ATServicesRest/"
 
@@ -27,6 +29,11 @@ class Target:
     description: str
     services: Services | None = None  # set for a local database
     _closed: bool = field(default=False, repr=False)
+
+    @cached_property
+    def workflows(self) -> WorkflowClient:
+        """The workflows on this target: ``/api/v1`` where it answers, else the plain API."""
+        return WorkflowClient(self.client, plain_api=os.environ.get("MSPCRM_PLAIN_API") == "1")
 
     @property
     def is_local(self) -> bool:
@@ -64,6 +71,7 @@ def local_target(
         integration_code="in-process",
         transport=ASGIInProcessTransport(app),
     )
+    client.native_available = True  # the app in process serves /api/v1
     return Target(client, f"local database {services.db.url.split('@')[-1]}", services)
 
 

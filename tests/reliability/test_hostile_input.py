@@ -82,6 +82,8 @@ def test_hostile_requests_get_a_clear_error_quickly_and_write_nothing(
         assert errors and "unexpected error" not in errors[0], where
         if compat == "default":
             assert response.status_code in statuses, f"{where}: {response.status_code} {errors}"
+        if compat == "autotask" and path.startswith("/api"):
+            words = "No route"  # an autotask-mode server serves only what Autotask serves
         assert words in " ".join(errors), f"{where}: {errors}"
     assert companies(app) == before
     print(f"\n[{compat}] hostile requests: median {statistics.median(timings) * 1000:.1f} ms, "

@@ -90,7 +90,7 @@ async def _dispatch(request: Request) -> Response:
     if first in ("atservicesrest", "v1.0"):
         return await _autotask_endpoint(request)
     if first == "":
-        if web.wants_html(request):  # a browser: the home page (or the sign-in page)
+        if request.app.state.web_pages and web.wants_html(request):  # a browser: the pages
             return await web.home(request)
         return await _landing(request)
     autotask_mode = request.app.state.services.settings.autotask_mode
@@ -102,12 +102,16 @@ def create_app(
     *,
     services: Services | None = None,
     local_actor: Actor | None = None,
+    extensions: bool | None = None,
 ) -> Starlette:
     """The application; pass ``services`` to share an already-open database (tests, CLI).
 
     ``local_actor`` is for in-process use only (the CLI and the agent interface run the
     app through an in-process transport): every request acts as it, whatever its
     headers. A server listening on a socket never sets it.
+
+    ``extensions``: serve our own API under ``/api/v1``. By default on, except for a
+    server in autotask mode, which serves only what Autotask serves (a faithful stand-in).
     """
     owned = services is None
 
@@ -120,27 +124,37 @@ def create_app(
         if owned:
             app.state.services.close()
 
-    built = services or build_services(settings or Settings())
+    services = services or build_services(settings or Settings())
+    if extensions is None:
+        extensions = local_actor is not None or not services.settings.autotask_mode
     app = Starlette(
         routes=[
-            StarletteRoute("/api/v1/openapi.json", _openapi, methods=["GET"]),
             StarletteRoute("/healthz", _healthz, methods=["GET", "HEAD"]),
             StarletteRoute("/metrics", _metrics, methods=["GET"]),
-            *imports.routes(),
-            *native.routes(),
-            *workflows.routes(),
-            *web.routes(built.registry),
+            *(_extension_routes() if extensions else []),
+            *(web.routes(services.registry) if extensions else []),
             StarletteRoute("/{path:path}", _dispatch, methods=METHODS),
         ],
         lifespan=lifespan,
     )
-    app.state.services = built
+    app.state.services = services
+    app.state.web_pages = extensions
     app.state.health = HealthCheck(app.state.services.db)
     app.state.local_actor = local_actor
     app.add_middleware(MetricsMiddleware, registry=app.state.services.registry)
     if local_actor is None:  # serving requests: other processes on the database must know
         app.state.services.limits.register()
     return app
+
+
+def _extension_routes() -> list[Any]:
+    """Our own API under ``/api/v1`` (duplicates, merges, imports, workflows)."""
+    return [
+        StarletteRoute("/api/v1/openapi.json", _openapi, methods=["GET"]),
+        *imports.routes(),
+        *native.routes(),
+        *workflows.routes(),
+    ]
 
 
 async def _renew(services: Services) -> None:
@@ -150,8 +164,16 @@ async def _renew(services: Services) -> None:
         await run_in_threadpool(services.limits.renew)
 
 
+EXTENSIONS_VARIABLE = "MSPCRM_EXTENSIONS"  # on | off; unset: the mode's default
+
+
 def app_factory() -> Any:
-    """For ``uvicorn --factory mspcrm.api.app:app_factory``: settings from the environment."""
+    """For ``uvicorn --factory mspcrm.api.app:app_factory`` and ``serve --workers``: settings
+    from the environment."""
+    import os
+
     from mspcrm.config import load_settings
 
-    return create_app(load_settings())
+    chosen = os.environ.get(EXTENSIONS_VARIABLE, "").strip().lower()
+    extensions = None if not chosen else chosen in ("1", "on", "true", "yes")
+    return create_app(load_settings(), extensions=extensions)

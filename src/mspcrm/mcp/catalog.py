@@ -6,7 +6,7 @@ from typing import Any
 
 from mspcrm.domain.entity import Entity
 from mspcrm.mcp import reads, writes
-from mspcrm.mcp.schemas import IDEMPOTENCY_KEY, create_schema, obj, update_schema
+from mspcrm.mcp.schemas import CONFIRM_LARGE, IDEMPOTENCY_KEY, create_schema, obj, update_schema
 from mspcrm.mcp.search import search
 from mspcrm.mcp.toolbox import SEARCHABLE, Toolbox, ToolSpec, tool_noun
 from mspcrm.mcp.workflows import workflow_tools
@@ -67,7 +67,12 @@ def read_tools() -> list[ToolSpec]:
             "duplicate_scan",
             "Near-duplicate clusters over all companies or contacts, with scores and "
             "evidence. Use it to propose a cleanup; merge_plan shows what a merge would do.",
-            obj(["entity"], entity=MERGEABLE, include_ambiguous={"type": "boolean"}),
+            obj(
+                ["entity"],
+                entity=MERGEABLE,
+                include_ambiguous={"type": "boolean"},
+                confirm_large=CONFIRM_LARGE,
+            ),
             reads.duplicate_scan,
         ),
         ToolSpec(

@@ -108,15 +108,17 @@ def record_history(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
 
 def duplicate_scan(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
     entity = box.entity(str(args["entity"]))
-    found = box.client.native.duplicates_scan(
-        entity.path, include_ambiguous=bool(args.get("include_ambiguous"))
+    found = box.target.workflows.duplicates_scan(
+        entity.path,
+        include_ambiguous=bool(args.get("include_ambiguous")),
+        yes=bool(args.get("confirm_large", False)),
     )
     return dict(found) if isinstance(found, dict) else {"entity": entity.path, "clusters": found}
 
 
 def merge_plan(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
     entity = box.entity(str(args["entity"]))
-    plan = box.client.native.merge_plan(entity.path, int(args["keep_id"]), int(args["other_id"]))
+    plan = box.target.workflows.merge_plan(entity.path, int(args["keep_id"]), int(args["other_id"]))
     return {
         "plan": plan,
         "next": "Show the plan to the user; to do it, call merge with the same ids and "

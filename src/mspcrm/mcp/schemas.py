@@ -101,3 +101,7 @@ def coerce_picklists(description: EntityDescription, body: dict[str, Any]) -> di
         elif value not in info.picklist.by_value:
             out[name] = info.picklist.value(value)
     return out
+
+
+# on a tenant: go on with a whole-table job past its request estimate (refused first)
+CONFIRM_LARGE = {"type": "boolean", "description": "Go on past a large-job estimate"}

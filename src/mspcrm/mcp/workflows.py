@@ -1,6 +1,7 @@
 """Workflow tools: onboarding (plan, then confirm), contact deactivation, tree, roll-up, audit.
 
-Each ends in the same service as the CLI and the native API, through ``client.native``.
+Each runs the same workflow as the CLI and the native API: through ``/api/v1`` where the
+target answers it, else over the plain Autotask API (``mspcrm.workflow_client``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Any
 
 from mspcrm.errors import ConflictError
 from mspcrm.mcp import safety
-from mspcrm.mcp.schemas import IDEMPOTENCY_KEY, obj
+from mspcrm.mcp.schemas import CONFIRM_LARGE, IDEMPOTENCY_KEY, obj
 from mspcrm.mcp.toolbox import Toolbox, ToolSpec
 
 ID = {"type": "integer"}
@@ -21,11 +22,11 @@ DOCUMENT = {
 
 
 def onboarding_template(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
-    return {"template": box.client.native.onboarding_template()}
+    return {"template": box.target.workflows.onboarding_template()}
 
 
 def onboarding_plan(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
-    plan = box.client.native.onboard(dict(args["document"]), dry_run=True)
+    plan = box.target.workflows.onboard(dict(args["document"]), dry_run=True)
     return {
         "plan": plan,
         "next": "Show the plan to the user; to carry it out call onboard_client with the same "
@@ -44,7 +45,7 @@ def onboard_client(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
     if existing is not None:
         safety.check_company_update(box.policy, int(existing), company)
     try:
-        done = box.client.native.onboard(document, fingerprint=str(args["fingerprint"]))
+        done = box.target.workflows.onboard(document, fingerprint=str(args["fingerprint"]))
     except ConflictError as exc:
         raise safety.Refusal(
             "onboarding_refused",
@@ -57,7 +58,7 @@ def onboard_client(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
 
 def deactivate_contact(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
     successor = args.get("successor_id")
-    done = box.client.native.contact_deactivate(
+    done = box.target.workflows.contact_deactivate(
         int(args["contact_id"]),
         successor_id=None if successor is None else int(successor),
         force=bool(args.get("force", False)),
@@ -66,19 +67,21 @@ def deactivate_contact(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def company_tree(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
-    tree = box.client.native.company_tree(int(args["company_id"]))
+    tree = box.target.workflows.company_tree(int(args["company_id"]))
     return dict(tree) if isinstance(tree, dict) else {"tree": tree}
 
 
 def company_rollup(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
-    rollup = box.client.native.company_rollup(int(args["company_id"]))
+    rollup = box.target.workflows.company_rollup(int(args["company_id"]))
     return dict(rollup) if isinstance(rollup, dict) else {"rollup": rollup}
 
 
 def data_quality_audit(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
     rules = args.get("rules")
-    found = box.client.native.audit(
-        rules=list(rules) if rules else None, duplicates=bool(args.get("duplicates", True))
+    found = box.target.workflows.audit(
+        rules=list(rules) if rules else None,
+        duplicates=bool(args.get("duplicates", True)),
+        yes=bool(args.get("confirm_large", False)),
     )
     return dict(found) if isinstance(found, dict) else {"findings": found}
 
@@ -150,6 +153,7 @@ def workflow_tools() -> list[ToolSpec]:
                 [],
                 rules={"type": "array", "items": {"type": "string"}},
                 duplicates={"type": "boolean", "default": True},
+                confirm_large=CONFIRM_LARGE,
             ),
             data_quality_audit,
         ),

@@ -117,7 +117,7 @@ def merge(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
     safety.check_merge(box.policy, entity.name, other)
     fingerprint = str(args["fingerprint"])
     try:
-        done = box.client.native.merge(entity.path, keep, other, fingerprint=fingerprint)
+        done = box.target.workflows.merge(entity.path, keep, other, fingerprint=fingerprint)
     except ConflictError as exc:
         raise safety.Refusal(
             "fingerprint_mismatch",
@@ -138,7 +138,7 @@ def merge(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
 
 def merge_undo(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
     merge_id = int(args["merge_id"])
-    undone = box.client.native.merge_undo(merge_id)
+    undone = box.target.workflows.merge_undo(merge_id)
     return {
         "outcome": "merge_undone",
         "mergeID": merge_id,

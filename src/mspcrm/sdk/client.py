@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 import httpx
 
 from mspcrm.errors import MspcrmError
-from mspcrm.sdk import plans, responses
+from mspcrm.sdk import plans, responses, wire
 from mspcrm.sdk.base import (
     DEFAULT_MAX_IN_FLIGHT,
     DEFAULT_MAX_RETRIES,
@@ -73,6 +73,8 @@ class Client(BaseClient):
         self._root_lock = threading.Lock()
         self._slots_lock = threading.Lock()
         self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self.requests_sent = 0  # every HTTP request, retries included (request budgets)
+        self.native_available: bool | None = None  # /api/v1 answers? (client.native.available)
 
     # ---- entities ----------------------------------------------------------------------
     def entity(self, name: str) -> EntityClient:
@@ -82,6 +84,11 @@ class Client(BaseClient):
     def __getattr__(self, name: str) -> EntityClient:
         """``client.companies``, ``client.company_locations``: known entities by name."""
         return self.entity(self._known_attribute(name))
+
+    def threshold(self) -> dict[str, Any]:
+        """``ThresholdInformation``: the hourly request threshold and this hour's count."""
+        answer = self.send(Call("GET", wire.entity_path("ThresholdInformation")))
+        return dict(answer) if isinstance(answer, dict) else {}
 
     @property
     def native(self) -> NativeClient:
@@ -132,6 +139,7 @@ class Client(BaseClient):
         while True:
             try:
                 with self._slot(endpoint_key(str(request.url))):
+                    self.requests_sent += 1
                     response = self._http.send(request)
             except httpx.TransportError as exc:
                 time.sleep(self._failure_delay(exc, request, attempt))

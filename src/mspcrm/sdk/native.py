@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from mspcrm.errors import MspcrmError
 from mspcrm.sdk import responses
 from mspcrm.sdk.wire import API_SEGMENT, Call
 
@@ -35,6 +36,17 @@ class NativeClient:
 
     def _get(self, path: str) -> Any:
         return self._client.send(Call("GET", self._url(path)))
+
+    def available(self) -> bool:
+        """Whether the server answers ``/api/v1`` (asked once per client): mspcrm does unless
+        it serves only what Autotask serves; a real tenant never does."""
+        if self._client.native_available is None:
+            try:
+                self._get("openapi.json")
+                self._client.native_available = True
+            except MspcrmError:
+                self._client.native_available = False
+        return self._client.native_available
 
     def duplicates_check(self, entity: str, record: dict[str, Any], *, limit: int = 10) -> Any:
         """Scored, explained candidates for ``record``: {"verdict", "matches": [...]}."""

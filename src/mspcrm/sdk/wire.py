@@ -124,6 +124,7 @@ class ChildWrite:
 CHILD_WRITES: dict[str, ChildWrite] = {
     "contacts": ChildWrite("Companies", "Contacts", "companyID"),
     "companylocations": ChildWrite("Companies", "Locations", "companyID"),
+    "contactroles": ChildWrite("Contacts", "Roles", "contactID"),
 }
 
 

@@ -88,7 +88,7 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
             revocations=revocations,
         ),
         admin=AdminService(db, registry, records, codes),
-        merges=MergeService(db, registry),
+        merges=MergeService(records),
         duplicates=duplicates,
         permissions=permissions,
         limits=RequestLimiter(

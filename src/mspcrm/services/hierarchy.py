@@ -1,73 +1,35 @@
-"""Parent/child companies: the tree around a company, descendant queries, subtree roll-ups.
-
-Cycle prevention on write is a company rule (``rules/companies.py``); the reads
-here are recursive CTEs (``store/hierarchy.py``).
-"""
+"""Parent/child companies in process: ``workflows/hierarchy.py`` over the services (short
+read transactions). Cycle prevention on write is a company rule (``rules/companies.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
-from mspcrm.domain.entities import COMPANY
-from mspcrm.errors import NotFoundError
-from mspcrm.store import hierarchy, repository
-from mspcrm.store.database import Database
-
-TOTALS = (
-    "contacts",
-    "sites",
-    "openOpportunities",
-    "openAmount",
-    "weightedAmount",
-    "contracts",
-    "contractRevenue",
-)
-
-
-def require_company(conn: Connection, company_id: int) -> None:
-    if not repository.existing_ids(conn, COMPANY, [company_id]):
-        raise NotFoundError(f"Company not found: no Company with id {company_id}")
+from mspcrm.services.port import ServicePort
+from mspcrm.services.records import RecordService
+from mspcrm.workflows import hierarchy
+from mspcrm.workflows.hierarchy import MAX_DEPTH
 
 
 class HierarchyService:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, records: RecordService) -> None:
+        self.records = records
+        self.db = records.db
 
-    def tree(self, company_id: int, *, max_depth: int = hierarchy.MAX_DEPTH) -> dict[str, Any]:
+    def tree(self, company_id: int, *, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
         """The company, its ancestors (parent first) and its descendants (by depth)."""
         with self.db.read() as conn:
-            require_company(conn, company_id)
-            nodes = hierarchy.descendants(conn, company_id, max_depth)
-            above = hierarchy.ancestors(conn, company_id)
-        return {"company": nodes[0], "ancestors": above, "descendants": nodes[1:]}
+            return hierarchy.tree(
+                ServicePort(self.records, conn, None), company_id, max_depth=max_depth
+            )
 
-    def descendants(
-        self, company_id: int, *, max_depth: int = hierarchy.MAX_DEPTH
-    ) -> dict[str, Any]:
-        with self.db.read() as conn:
-            require_company(conn, company_id)
-            nodes = hierarchy.descendants(conn, company_id, max_depth)
-        return {"companyID": company_id, "items": nodes[1:]}
+    def descendants(self, company_id: int, *, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
+        port = ServicePort(self.records)
+        return hierarchy.descendants(port, company_id, max_depth=max_depth)
 
-    def subtree_ids(self, conn: Connection, company_id: int) -> list[int]:
-        require_company(conn, company_id)
-        return [n["id"] for n in hierarchy.descendants(conn, company_id)]
+    def subtree_ids(self, company_id: int) -> list[int]:
+        return hierarchy.subtree_ids(ServicePort(self.records), company_id)
 
     def rollup(self, company_id: int) -> dict[str, Any]:
         """Totals over the company and everything below it, and each company's own numbers."""
-        with self.db.read() as conn:
-            require_company(conn, company_id)
-            nodes = hierarchy.descendants(conn, company_id)
-            numbers = hierarchy.rollup_counts(conn, [n["id"] for n in nodes])
-        rows = [{**node, **numbers[node["id"]]} for node in nodes]
-        totals: dict[str, Any] = {name: sum(r[name] for r in rows) for name in TOTALS}
-        for name in ("openAmount", "weightedAmount", "contractRevenue"):
-            totals[name] = round(float(totals[name]), 2)
-        return {
-            "companyID": company_id,
-            "companies": len(rows),
-            "totals": totals,
-            "byCompany": rows,
-        }
+        return hierarchy.rollup(ServicePort(self.records), company_id)

@@ -30,13 +30,13 @@ class Workflows:
 
 def workflows_for(services: Services) -> Workflows:
     """The workflow services over ``services`` (cheap: they hold references only)."""
-    db, records = services.db, services.records
-    hierarchy = HierarchyService(db)
+    records = services.records
+    hierarchy = HierarchyService(records)
     return Workflows(
-        onboarding=OnboardingService(db, services.registry, records, services.duplicates),
-        contacts=ContactLifecycle(db, records),
-        transfer=TransferService(db, records),
+        onboarding=OnboardingService(records, services.duplicates),
+        contacts=ContactLifecycle(records),
+        transfer=TransferService(records),
         hierarchy=hierarchy,
-        audit=AuditService(db, services.duplicates),
-        reports=ReportService(records, hierarchy),
+        audit=AuditService(records, services.duplicates),
+        reports=ReportService(records),
     )

@@ -14,10 +14,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mspcrm.errors import ValidationError
-from mspcrm.services.reports import COMPANY_GROUPS, PIPELINE_GROUPS
 from mspcrm.services.workflows import workflows_for
 from mspcrm.web import render
 from mspcrm.web.guard import PageCall, page
+from mspcrm.workflows.reports import COMPANY_GROUPS, PIPELINE_GROUPS
 
 REPORTS = {"companies": COMPANY_GROUPS, "pipeline": PIPELINE_GROUPS}
 BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, CHART_WIDTH = 22, 6, 180, 640

@@ -73,9 +73,12 @@ def check(kind: str, as_json: bool, target: Target, **given: object) -> None:
 @duplicates.command("scan")
 @click.argument("kind", type=click.Choice(sorted(KINDS)))
 @click.option("--include-ambiguous", is_flag=True, help="Also join clusters by ambiguous pairs.")
+@click.option("--yes", is_flag=True, help="On a tenant: go on even if it takes many requests.")
 @output_options
 @with_target
-def scan(kind: str, include_ambiguous: bool, as_json: bool, as_csv: bool, target: Target) -> None:
+def scan(
+    kind: str, include_ambiguous: bool, yes: bool, as_json: bool, as_csv: bool, target: Target
+) -> None:
     """Cluster near-duplicates over the whole table (blocking + scoring, not all pairs)."""
     entity = _entity(kind)
     spinner = Progress(
@@ -83,8 +86,8 @@ def scan(kind: str, include_ambiguous: bool, as_json: bool, as_csv: bool, target
     )
     with spinner as progress:
         progress.add_task(f"Scanning {entity.path} for near-duplicates", total=None)
-        result = target.client.native.duplicates_scan(
-            entity.path, include_ambiguous=include_ambiguous
+        result = target.workflows.duplicates_scan(
+            entity.path, include_ambiguous=include_ambiguous, yes=yes
         )
     if as_json:
         print_json(result)

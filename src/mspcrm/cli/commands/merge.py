@@ -55,7 +55,7 @@ def _merge_command(kind: str) -> click.Command:
     def command(
         keep: int, other: int, dry_run: bool, yes: bool, as_json: bool, target: Target
     ) -> None:
-        plan = target.client.native.merge_plan(entity_name, keep, other)
+        plan = target.workflows.merge_plan(entity_name, keep, other)
         if as_json and dry_run:
             print_json(plan)
             return
@@ -65,7 +65,7 @@ def _merge_command(kind: str) -> click.Command:
             return
         if not yes and not click.confirm("Carry out this merge?", default=False):
             raise SystemExit(EXIT_CONFLICT)
-        done = target.client.native.merge(entity_name, keep, other, fingerprint=plan["fingerprint"])
+        done = target.workflows.merge(entity_name, keep, other, fingerprint=plan["fingerprint"])
         if as_json:
             print_json(done)
         else:
@@ -88,7 +88,7 @@ def _merge_command(kind: str) -> click.Command:
 @with_target
 def undo(merge_id: int, target: Target) -> None:
     """Put back everything a merge changed (refused if those records changed since)."""
-    result = target.client.native.merge_undo(merge_id)
+    result = target.workflows.merge_undo(merge_id)
     console.print(f"Undid merge {merge_id}: {result['restored']} values restored", highlight=False)
 
 
@@ -97,7 +97,7 @@ def undo(merge_id: int, target: Target) -> None:
 @with_target
 def show(merge_id: int, target: Target) -> None:
     """A merge log entry with every change it made."""
-    print_json(target.client.native.merge_get(merge_id))
+    print_json(target.workflows.merge_get(merge_id))
 
 
 @click.command("history")

@@ -93,7 +93,7 @@ def onboard(
     if file is None:
         raise click.UsageError("Give an onboarding file (mspcrm onboard --template prints one)")
     document = read_onboarding_file(file)
-    result = target.client.native.onboard(document, dry_run=dry_run, fingerprint=fingerprint)
+    result = target.workflows.onboard(document, dry_run=dry_run, fingerprint=fingerprint)
     if as_json:
         print_json(result)
     else:

@@ -30,18 +30,20 @@ FINDING_COLUMNS = ["severity", "rule", "entity", "id", "name", "message", "fix"]
 )
 @click.option("--rule", "rules", multiple=True, help="Only this rule (repeatable).")
 @click.option("--no-duplicates", is_flag=True, help="Skip the near-duplicate scan (faster).")
+@click.option("--yes", is_flag=True, help="On a tenant: go on even if it takes many requests.")
 @output_options
 @with_target
 def audit(
     fail_on: str | None,
     rules: tuple[str, ...],
     no_duplicates: bool,
+    yes: bool,
     as_json: bool,
     as_csv: bool,
     target: Target,
 ) -> None:
     """Data-quality audit: each finding names the record and the fix."""
-    result = target.client.native.audit(rules=list(rules), duplicates=not no_duplicates)
+    result = target.workflows.audit(rules=list(rules), duplicates=not no_duplicates, yes=yes)
     findings = result["findings"]
     emit(findings, FINDING_COLUMNS, as_json=as_json, as_csv=as_csv, title="Audit findings")
     if not (as_json or as_csv):
@@ -74,7 +76,7 @@ def report() -> None:
 @with_target
 def companies(by: str, rollup: int | None, as_json: bool, as_csv: bool, target: Target) -> None:
     """Companies counted by a field, labels from the picklists."""
-    result = target.client.native.report("companies", by, rollup=rollup)
+    result = target.workflows.report("companies", by, rollup=rollup)
     rows = [*result["rows"], {"label": "Total", **result["total"]}]
     emit(
         result["rows"] if (as_json or as_csv) else rows,
@@ -94,7 +96,7 @@ def companies(by: str, rollup: int | None, as_json: bool, as_csv: bool, target: 
 @with_target
 def pipeline(by: str, rollup: int | None, as_json: bool, as_csv: bool, target: Target) -> None:
     """Opportunities: count, amount and weighted amount (amount x probability)."""
-    result = target.client.native.report("pipeline", by, rollup=rollup)
+    result = target.workflows.report("pipeline", by, rollup=rollup)
     rows = [*result["rows"], {"label": "Total", **result["total"]}]
     emit(
         result["rows"] if (as_json or as_csv) else rows,

@@ -21,6 +21,11 @@ from mspcrm.config import COMPAT_MODES, Settings
     default=None,
     help="default: honest errors and duplicate checks; autotask: Autotask's own quirks.",
 )
+@click.option(
+    "--extensions/--no-extensions",
+    default=None,
+    help="Serve our own API under /api/v1 (default: on, off with --compat autotask).",
+)
 @click.option("--demo", is_flag=True, help="Fill an empty database with demo data and an API user.")
 @click.option(
     "--forwarded-allow-ips",
@@ -65,6 +70,7 @@ def serve(
     port: int | None,
     database: str | None,
     compat: str | None,
+    extensions: bool | None,
     demo: bool,
     forwarded_allow_ips: str | None,
     header_timeout: float | None,
@@ -105,14 +111,16 @@ def serve(
     log_level = "info" if access_log else "warning"
     if workers > 1:
         services.close()  # each worker opens its own
-        _serve_workers(settings, workers, log_level=log_level, access_log=access_log)
+        _serve_workers(settings, workers, extensions, log_level=log_level, access_log=access_log)
         return
-    app = create_app(settings, services=services)
+    app = create_app(settings, services=services, extensions=extensions)
     config = server_config(app, settings, log_level=log_level, access_log=access_log)
     uvicorn.Server(config).run()
 
 
-def _serve_workers(settings: Settings, workers: int, **options: Any) -> None:
+def _serve_workers(
+    settings: Settings, workers: int, extensions: bool | None, **options: Any
+) -> None:
     """Several processes on one socket, each building the app from the same settings
     (handed over as MSPCRM_* variables); their metrics are pooled in a folder of files."""
     import os
@@ -121,10 +129,13 @@ def _serve_workers(settings: Settings, workers: int, **options: Any) -> None:
 
     from uvicorn.supervisors import Multiprocess
 
+    from mspcrm.api.app import EXTENSIONS_VARIABLE
     from mspcrm.api.serving import server_config
     from mspcrm.config import settings_environment
 
     os.environ.update(settings_environment(settings))
+    if extensions is not None:
+        os.environ[EXTENSIONS_VARIABLE] = "on" if extensions else "off"
     metrics = tempfile.mkdtemp(prefix="mspcrm-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics
     factory = "mspcrm.api.app:app_factory"

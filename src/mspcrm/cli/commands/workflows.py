@@ -44,9 +44,7 @@ def deactivate(
     contact_id: int, successor: int | None, force: bool, as_json: bool, target: Target
 ) -> None:
     """Mark a contact inactive and clear primary; a successor takes over primary and roles."""
-    result = target.client.native.contact_deactivate(
-        contact_id, successor_id=successor, force=force
-    )
+    result = target.workflows.contact_deactivate(contact_id, successor_id=successor, force=force)
     if as_json:
         print_json(result)
         return
@@ -66,7 +64,7 @@ def deactivate(
 @with_target
 def move(contact_id: int, company_id: int, as_json: bool, target: Target) -> None:
     """Move a person to another company (location and primary cleared, roles follow)."""
-    result = target.client.native.contact_move(contact_id, company_id)
+    result = target.workflows.contact_move(contact_id, company_id)
     if as_json:
         print_json(result)
         return
@@ -92,7 +90,7 @@ def roles(
     target: Target,
 ) -> None:
     """Show, add or remove a contact's roles (authorizes work, billing contact, ...)."""
-    result = target.client.native.contact_roles(
+    result = target.workflows.contact_roles(
         contact_id, add=list(add), remove=list(remove), title=title
     )
     if as_json:
@@ -112,7 +110,7 @@ def company_contacts(
     company_id: int, active_only: bool, as_json: bool, as_csv: bool, target: Target
 ) -> None:
     """A company's contacts with their roles."""
-    items = target.client.native.company_contacts(company_id, active_only=active_only)["items"]
+    items = target.workflows.company_contacts(company_id, active_only=active_only)["items"]
     rows = [{**p, "roles": ", ".join(p["roles"])} for p in items]
     columns = ["id", "firstName", "lastName", "emailAddress", "title", "primaryContact"]
     emit(rows, [*columns, "isActive", "roles"], as_json=as_json, as_csv=as_csv)
@@ -156,7 +154,7 @@ def transfer(
         raise ValidationError(f"--filter is not valid JSON: {exc}") from None
     if isinstance(conditions, dict):
         conditions = conditions.get("filter", [conditions])
-    result = target.client.native.transfer(
+    result = target.workflows.transfer(
         resource_id(target, source),
         resource_id(target, destination),
         filter=conditions,
@@ -195,7 +193,7 @@ def tree_lines(target: Target, tree: dict[str, Any], with_contacts: bool) -> lis
         indent = "  " * (base + node["depth"])
         lines.append(indent + marker + _label(node, types))
         if with_contacts:
-            people = target.client.native.company_contacts(node["id"], active_only=True)["items"]
+            people = target.workflows.company_contacts(node["id"], active_only=True)["items"]
             for person in people:
                 lines.append(indent + "    - " + _person(person))
     return lines
@@ -224,7 +222,7 @@ def tree(
     company_id: int, with_contacts: bool, max_depth: int | None, as_json: bool, target: Target
 ) -> None:
     """A company's ancestors and descendants, indented."""
-    found = target.client.native.company_tree(company_id, max_depth=max_depth)
+    found = target.workflows.company_tree(company_id, max_depth=max_depth)
     if as_json:
         print_json(found)
         return
@@ -238,7 +236,7 @@ def tree(
 @with_target
 def rollup(company_id: int, as_json: bool, as_csv: bool, target: Target) -> None:
     """Contacts, sites, open opportunities and contracts over a company and its subtree."""
-    result = target.client.native.company_rollup(company_id)
+    result = target.workflows.company_rollup(company_id)
     if as_json:
         print_json(result)
         return

@@ -1,17 +1,19 @@
-"""Planning an onboarding: match each part of the document to what exists, by natural key.
+"""Planning an onboarding over the port: match each part of the document to what exists,
+by natural key.
 
 Company: ``useExisting`` / ``company.id``, else the exact company name. Contact:
 e-mail at that company. Site: name. Contract: contract name. Note: title.
 Role: contact and role. Each becomes a ``Step`` (create, update with the changed
-fields, or unchanged); nothing is written here.
+fields, or unchanged); nothing is written here. Because every part has a natural key,
+planning again after an interrupted run finds what that run created.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Mapping
 from typing import Any
-
-from sqlalchemy.engine import Connection
 
 from mspcrm.domain.entities import (
     COMPANY,
@@ -34,9 +36,8 @@ from mspcrm.domain.onboarding import (
 )
 from mspcrm.domain.validation import read_body
 from mspcrm.errors import MspcrmError, NotFoundError, ValidationError
-from mspcrm.services.lookups import resolve_names
-from mspcrm.services.records import RecordService
-from mspcrm.store import repository
+from mspcrm.workflows.lookups import resolve_names
+from mspcrm.workflows.port import Port, Record, eq
 
 _SPACES = re.compile(r"\s+")
 
@@ -47,13 +48,27 @@ def step_error(exc: MspcrmError, step: str, key: str = "") -> MspcrmError:
     return type(exc)(*(m if m.startswith("step ") else f"{where}: {m}" for m in exc.errors))
 
 
-class Planner:
-    """Turns one document into steps, reading (never writing) through ``conn``."""
+def from_wire(entity: Entity, record: Record | None) -> Record | None:
+    """A record as the port answers it, with each declared field coerced as a write would
+    coerce it, so that comparing it with the document's values finds only real changes."""
+    if record is None:
+        return None
+    out = dict(record)
+    for f in entity.fields:
+        if f.name in out and out[f.name] is not None:
+            with contextlib.suppress(MspcrmError):
+                out[f.name] = f.coerce(out[f.name])
+    return out
 
-    def __init__(self, conn: Connection, records: RecordService, doc: OnboardingDocument) -> None:
-        self.conn, self.records, self.doc = conn, records, doc
+
+class Planner:
+    """Turns one document into steps, reading (never writing) through the port."""
+
+    def __init__(self, port: Port, doc: OnboardingDocument) -> None:
+        self.port, self.doc = port, doc
         self.steps: list[Step] = []
         self.company_id: int | None = None
+        self._picklists: dict[tuple[str, str], Mapping[Any, str]] = {}
 
     def plan(self) -> list[Step]:
         self._company()
@@ -75,7 +90,7 @@ class Planner:
         try:
             body = self._labels(entity, body)
             read = read_body(entity, body, {}, strict=True)
-            resolve_names(self.conn, self.records.registry, entity, read)
+            resolve_names(self.port, entity, read)
         except MspcrmError as exc:
             raise step_error(exc, step, key) from exc
         values = read.values
@@ -86,9 +101,13 @@ class Planner:
             values["companyName"] = _SPACES.sub(" ", values["companyName"])
         return values
 
+    def _choices(self, entity: Entity, field: str) -> Mapping[Any, str]:
+        if (entity.path, field) not in self._picklists:
+            self._picklists[(entity.path, field)] = self.port.picklist(entity.path, field)
+        return self._picklists[(entity.path, field)]
+
     def _labels(self, entity: Entity, body: dict[str, Any]) -> dict[str, Any]:
         """Picklist values may be given by label: ``contractType: Recurring Service``."""
-        lists = self.records.picklists(self.conn, entity)
         out = dict(body)
         for key, value in body.items():
             f = entity.field(key)
@@ -96,10 +115,11 @@ class Planner:
                 continue
             if value.strip().lstrip("-").isdigit():
                 continue
-            choices = lists.get(f.name, [])
-            found = [v.value for v in choices if v.label.casefold() == value.strip().casefold()]
+            choices = self._choices(entity, f.name)
+            wanted = value.strip().casefold()
+            found = [v for v, label in choices.items() if label.casefold() == wanted]
             if not found:
-                labels = ", ".join(v.label for v in choices if v.is_active)
+                labels = ", ".join(choices.values())
                 raise ValidationError(f"{f.name} {value!r} is not one of: {labels}")
             out[key] = found[0]
         return out
@@ -112,7 +132,7 @@ class Planner:
             raise step_error(exc, "role", key) from exc
 
     # ---- the parts ----------------------------------------------------------------------
-    def _add(self, step: Step, current: dict[str, Any] | None, values: dict[str, Any]) -> None:
+    def _add(self, step: Step, current: Record | None, values: dict[str, Any]) -> None:
         if current is None:
             step.action, step.values = CREATE, values
             step.changes = changes(None, values)
@@ -121,6 +141,9 @@ class Planner:
             step.action = UPDATE if step.changes else UNCHANGED
             step.values = {name: values[name] for name in step.changes}
         self.steps.append(step)
+
+    def _first(self, entity: Entity, condition: list[Any]) -> Record | None:
+        return from_wire(entity, next(self.port.query(entity.path, condition), None))
 
     def _company(self) -> None:
         values = self.desired(COMPANY, self.doc.company, "company", "")
@@ -133,40 +156,38 @@ class Planner:
         step = Step("company", COMPANY.name, key, CREATE, self.company_id, ref="company")
         self._add(step, current, values)
 
-    def _find_company(self, name: Any) -> dict[str, Any] | None:
+    def _find_company(self, name: Any) -> Record | None:
         chosen = self.doc.company_id
         if chosen is not None:
-            found = repository.get(self.conn, COMPANY, chosen)
+            found = from_wire(COMPANY, self.port.get(COMPANY.path, chosen))
             if found is None:
                 raise NotFoundError(f"step company: no Company with id {chosen} (useExisting)")
             return found
-        ids = repository.find_ids(self.conn, COMPANY, {"companyName": name}, limit=1)
-        return repository.get(self.conn, COMPANY, ids[0]) if ids else None
+        return None if name is None else self._first(COMPANY, [eq("companyName", name)])
 
     def _resource(self, given: Any) -> int:
         text = str(given).strip()
         if text.isdigit():
             return int(text)
         for name in ("email", "userName"):
-            ids = repository.find_ids(self.conn, RESOURCE, {name: text}, limit=1)
-            if ids:
-                return ids[0]
+            found = next(self.port.query(RESOURCE.path, [eq(name, text)], fields=(name,)), None)
+            if found is not None:
+                return int(found["id"])
         raise ValidationError(
             f"step company: accountManager {text!r} is not a resource (give its id or e-mail)"
         )
 
-    def _existing(self, entity: Entity, equals: dict[str, Any]) -> dict[str, Any] | None:
+    def _existing(self, entity: Entity, equals: dict[str, Any]) -> Record | None:
         if self.company_id is None or any(v is None for v in equals.values()):
             return None
-        ids = repository.find_ids(self.conn, entity, {"companyID": self.company_id, **equals})
-        return repository.get(self.conn, entity, ids[0]) if ids else None
+        condition = [eq("companyID", self.company_id), *(eq(k, v) for k, v in equals.items())]
+        return self._first(entity, condition)
 
     def _contact(self, index: int, body: dict[str, Any]) -> int | None:
         key = str(body.get("emailAddress", "")).strip()
         values = self.desired(CONTACT, body, "contact", key)
         current = self._existing(CONTACT, {"emailAddress": values.get("emailAddress")})
-        ref = f"contact:{index}"
-        step = Step("contact", CONTACT.name, key, CREATE, None, ref=ref)
+        step = Step("contact", CONTACT.name, key, CREATE, None, ref=f"contact:{index}")
         step.record_id = None if current is None else current["id"]
         step.links = {"companyID": "company"}
         self._add(step, current, values)
@@ -192,10 +213,10 @@ class Planner:
         email = str(self.doc.contacts[index].get("emailAddress", "")).strip()
         key = f"{email}: {role}"
         value = self.role_value(role, key)
-        found: list[int] = []
+        found = None
         if contact_id is not None:
-            equals = {"contactID": contact_id, "role": value}
-            found = repository.find_ids(self.conn, CONTACT_ROLE, equals, limit=1)
-        step = Step("role", CONTACT_ROLE.name, key, CREATE, found[0] if found else None)
+            condition = [eq("contactID", contact_id), eq("role", value)]
+            found = next(self.port.query(CONTACT_ROLE.path, condition, fields=("role",)), None)
+        step = Step("role", CONTACT_ROLE.name, key, CREATE, None if found is None else found["id"])
         step.links = {"contactID": f"contact:{index}"}
         self._add(step, {"role": value} if found else None, {"role": value})
