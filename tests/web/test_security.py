@@ -194,3 +194,13 @@ def test_inactive_resource_cannot_sign_in(
             conn, RESOURCE, {"id": people.reader_id}, {"isActive": False}, SYSTEM
         )
     assert sign_in(web, READER).status_code == 401
+
+
+def test_the_autotask_mode_stand_in_serves_no_pages(
+    make_services: Callable[..., Services],
+) -> None:
+    services = make_services("autotask")
+    with TestClient(create_app(services=services), base_url="http://testserver") as c:
+        landing = c.get("/", headers={"accept": "text/html"})
+        assert landing.status_code == 200 and landing.json()["mode"] == "autotask"
+        assert c.get("/companies", headers={"accept": "text/html"}).status_code == 404
