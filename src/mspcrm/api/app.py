@@ -19,9 +19,11 @@ from starlette.routing import Route as StarletteRoute
 
 from mspcrm import __version__
 from mspcrm.api import autotask, guard, imports, native, workflows
+from mspcrm.api.access import AUTOTASK, check_declared, declare
 from mspcrm.api.credentials import caller
+from mspcrm.api.native import public
 from mspcrm.api.openapi import openapi_document
-from mspcrm.api.responses import error_response, json_response, unexpected_response
+from mspcrm.api.responses import error_response, json_response
 from mspcrm.config import Settings
 from mspcrm.errors import MspcrmError, NotFoundError
 from mspcrm.services.context import Actor
@@ -40,17 +42,14 @@ async def _autotask_endpoint(request: Request) -> Response:
         if route.kind in autotask.PUBLIC:
             return await handler(call)
         call.actor = await caller(request, services)
-        if route.kind not in guard.METADATA_KINDS and route.entity is not None and need:
-            await guard.permit(services, call.actor, [route.entity], (need,))
+        for entity, right in autotask.needs(route, need):
+            await guard.permit(services, call.actor, [entity], (right,))
         endpoint = route.entity.name if route.entity is not None else route.kind
         return await guard.limited(request, services, endpoint, lambda: handler(call))
     except MspcrmError as exc:
         return error_response(exc, autotask=autotask_mode)
     except Exception as exc:  # a real fault: logged, answered with a generic 500
-        known = guard.translate(exc, services)
-        if known is not None:
-            return error_response(known, autotask=autotask_mode)
-        return unexpected_response(exc)
+        return guard.fault(request, exc, services, autotask=autotask_mode)
 
 
 async def _landing(request: Request) -> Response:
@@ -76,10 +75,21 @@ async def _dispatch(request: Request) -> Response:
     first = next((p for p in path.split("/") if p), "").lower()
     if first in ("atservicesrest", "v1.0"):
         return await _autotask_endpoint(request)
-    if first == "":
-        return await _landing(request)
     autotask_mode = request.app.state.services.settings.autotask_mode
     return error_response(NotFoundError(f"No route for {path}"), autotask=autotask_mode)
+
+
+def _routes() -> list[StarletteRoute]:
+    """Every route of the app, each with its permission declaration (api/access.py)."""
+    declare(_dispatch, AUTOTASK)  # autotask.HANDLERS declares each (kind, method)
+    return [
+        StarletteRoute("/", public(_landing), methods=["GET", "HEAD"]),
+        StarletteRoute("/api/v1/openapi.json", public(_openapi), methods=["GET"]),
+        *imports.routes(),
+        *native.routes(),
+        *workflows.routes(),
+        StarletteRoute("/{path:path}", _dispatch, methods=METHODS),
+    ]
 
 
 def create_app(
@@ -105,16 +115,10 @@ def create_app(
         if owned:
             app.state.services.close()
 
-    app = Starlette(
-        routes=[
-            StarletteRoute("/api/v1/openapi.json", _openapi, methods=["GET"]),
-            *imports.routes(),
-            *native.routes(),
-            *workflows.routes(),
-            StarletteRoute("/{path:path}", _dispatch, methods=METHODS),
-        ],
-        lifespan=lifespan,
-    )
+    routes = _routes()
+    check_declared(routes)  # a route that declares no rights does not start
+    autotask.check_table()
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = services or build_services(settings or Settings())
     app.state.local_actor = local_actor
     if local_actor is None:  # serving requests: other processes on the database must know

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,9 @@ from mspcrm.store import bulk, import_jobs
 from mspcrm.store.import_jobs import ImportJob
 
 DEFAULT_BATCH = 1000
+# a pause between an import's batches: a writer waiting for SQLite's lock (its busy handler
+# retries every few ms at first) gets in between two batches instead of after the import
+GIVE_WAY_SECONDS = 0.01
 
 
 @dataclass
@@ -194,7 +198,10 @@ class ImportRun:
 
     def execute(self, stream: IO[bytes], rejects: Path | None) -> None:
         counter, records = _records(stream)
-        header = next(records, None)
+        try:
+            header = next(records, None)
+        except csv.Error as exc:
+            raise unreadable(1, exc) from None
         if not header or not any(h.strip() for h in header):
             raise ValidationError("The file is empty: the first row must name the columns")
         problem = utf8_problem(header)
@@ -212,6 +219,7 @@ class ImportRun:
             else:
                 for batch in batches:
                     self._commit_batch(batch, mapper, counter)
+                    time.sleep(GIVE_WAY_SECONDS)  # other writers waiting get the lock
                 self._finish()
         finally:
             if self.rejects is not None:
@@ -331,15 +339,28 @@ def _batches(records: Iterator[list[str]], skip: int, size: int) -> Iterator[Bat
     """Numbered records (the header is row 1) after row ``skip``, ``size`` at a time;
     blank lines are numbered but not imported."""
     batch: Batch = []
-    for number, cells in enumerate(records, start=2):
-        if number <= skip or not cells or (len(cells) == 1 and not cells[0].strip()):
-            continue
-        batch.append((number, cells))
-        if len(batch) >= size:
-            yield batch
-            batch = []
+    number = 1
+    try:
+        for number, cells in enumerate(records, start=2):
+            if number <= skip or not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue
+            batch.append((number, cells))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    except csv.Error as exc:
+        raise unreadable(number + 1, exc) from None
     if batch:
         yield batch
+
+
+def unreadable(row: int, exc: csv.Error) -> ValidationError:
+    """A CSV the reader gives up on (a field over the limit, a NUL byte) as a 400 naming
+    the row, what went wrong and the limit; the rows before it are reported as usual."""
+    return ValidationError(
+        f"Row {row}: the file cannot be read as CSV ({exc}; a field may hold at most "
+        f"{csv.field_size_limit()} characters); rows after it were not imported"
+    )
 
 
 __all__ = [

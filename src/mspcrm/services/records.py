@@ -94,6 +94,12 @@ class RecordService:
         self._picklist_cache = hot.PicklistCache()
         self._group = GroupCommit(db) if db.dialect == "sqlite" else None
 
+    def on(self, db: Database) -> RecordService:
+        """The same service (mode, checks) over another database: a dry run's snapshot."""
+        return RecordService(
+            db, self.registry, strict=self.strict, duplicate_checks=self.duplicate_checks
+        )
+
     # ---- metadata -------------------------------------------------------------------
     def udf_definitions(self, conn: Connection, entity: Entity) -> list[UdfDefinition]:
         """Read in ``conn``'s transaction every time; parsed again only when they changed."""

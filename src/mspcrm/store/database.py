@@ -9,6 +9,7 @@ writer), and a Unicode-aware ``lower()`` so case-insensitive matching treats
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -146,5 +147,49 @@ class Database:
         if self.dialect == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Database]:
+        """A database a dry run may write to and throw away without holding anyone up.
+
+        SQLite: a copy of the file taken in one read transaction (the backup API; in WAL
+        mode writers go on meanwhile), in a temporary folder removed afterwards: the dry run
+        holds no lock on the live file. PostgreSQL: this database without the advisory
+        locks (a dry run's transaction is rolled back; MVCC lets readers and writers of
+        other rows go on)."""
+        if self.dialect != "sqlite":
+            yield _Unlocked(self)
+            return
+        with tempfile.TemporaryDirectory(prefix="mspcrm-dry-run-") as folder:
+            copy = Path(folder) / "snapshot.db"
+            self._copy_to(copy)
+            twin = Database(str(copy), sqlite_sync="OFF")
+            try:
+                yield twin
+            finally:
+                twin.dispose()
+
+    def _copy_to(self, path: Path) -> None:
+        source = self.engine.raw_connection()
+        try:
+            target = sqlite3.connect(path)
+            try:
+                source.dbapi_connection.backup(target)  # type: ignore[union-attr]
+            finally:
+                target.close()
+        finally:
+            source.close()
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class _Unlocked(Database):
+    """The same engine, without the advisory locks (``Database.snapshot`` on PostgreSQL)."""
+
+    def __init__(self, base: Database) -> None:  # shares the engine: nothing opened
+        self.url = base.url
+        self.engine = base.engine
+        self.raw_read_setup = base.raw_read_setup
+
+    def lock(self, conn: Connection, key: str) -> None:
+        return None
