@@ -22,13 +22,13 @@ from sqlalchemy.engine import Connection
 
 from mspcrm.domain.entity import Entity, Registry
 from mspcrm.domain.fields import Boolean, Flag, Maintained, utc_now
+from mspcrm.domain.rules import ROOT_COMPANY_ID
 from mspcrm.errors import ConflictError, NotFoundError, ValidationError
 from mspcrm.services.context import Actor
 from mspcrm.services.duplicates import reindex_record
 from mspcrm.store import history, repository
 from mspcrm.store.database import Database
 from mspcrm.store.schema import merge_log
-from mspcrm.store.seed import ROOT_COMPANY_ID
 
 MERGEABLE = ("Company", "Contact")
 UDF_PREFIX = f"{repository.UDFS}."
