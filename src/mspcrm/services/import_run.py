@@ -44,9 +44,12 @@ from mspcrm.store import bulk, import_jobs
 from mspcrm.store.import_jobs import ImportJob
 
 DEFAULT_BATCH = 1000
-# a pause between an import's batches: a writer waiting for SQLite's lock (its busy handler
-# retries every few ms at first) gets in between two batches instead of after the import
-GIVE_WAY_SECONDS = 0.01
+# Between two batches an import waits while other write transactions of this process wait
+# for the database (SQLite has one writer; its busy handler polls up to every 100 ms, so
+# without this the import's next batch would take the lock first, batch after batch), at
+# most this long per batch (a steady stream of writers still lets the import go on).
+GIVE_WAY_SECONDS = 1.0
+GIVE_WAY_POLL = 0.005
 
 
 @dataclass
@@ -219,7 +222,7 @@ class ImportRun:
             else:
                 for batch in batches:
                     self._commit_batch(batch, mapper, counter)
-                    time.sleep(GIVE_WAY_SECONDS)  # other writers waiting get the lock
+                    self._give_way()
                 self._finish()
         finally:
             if self.rejects is not None:
@@ -273,6 +276,12 @@ class ImportRun:
                 added[name] = added.get(name, 0) + 1
             import_jobs.advance(conn, self.job.id, batch[-1][0], added)
         self._report(batch, results, counter)
+
+    def _give_way(self) -> None:
+        """Let the write transactions waiting for the database go before the next batch."""
+        deadline = time.monotonic() + GIVE_WAY_SECONDS
+        while self.db.writers_waiting and time.monotonic() < deadline:
+            time.sleep(GIVE_WAY_POLL)
 
     def _finish(self) -> None:
         assert self.job is not None
