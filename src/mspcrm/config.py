@@ -60,6 +60,25 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         raw = env.get(f"MSPCRM_{f.name.upper()}")
         if raw is None:
             continue
-        kind = type(getattr(Settings(), f.name))
-        values[f.name] = kind(raw)
+        values[f.name] = _parse(f.name, raw, type(getattr(Settings(), f.name)))
     return Settings(**values).with_overrides(**overrides)
+
+
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def _parse(name: str, raw: str, kind: type) -> Any:
+    """An ``MSPCRM_*`` value as its setting's type; a bad one is named, not a traceback."""
+    if kind is bool:
+        if raw.strip().lower() not in (*TRUE, *FALSE):
+            raise ValueError(f"MSPCRM_{name.upper()} must be true or false, not {raw!r}")
+        return raw.strip().lower() in TRUE
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"MSPCRM_{name.upper()} must be {kind.__name__}, not {raw!r}") from None
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """``settings`` as ``MSPCRM_*`` variables, for processes that load their own (workers)."""
+    return {f"MSPCRM_{f.name.upper()}": str(getattr(settings, f.name)) for f in fields(settings)}

@@ -11,7 +11,9 @@
     ├── PayloadTooLargeError   a body or list over its cap (413)
     ├── RateLimitedError       a threshold was reached; carries retry_after (429)
     │   └── ThreadLimitError   too many concurrent requests on one endpoint (429)
-    └── ServerError            a real fault on our side (500)
+    ├── ServerError            a real fault on our side (500)
+    └── UnreachableError       no answer: connection refused or reset, DNS, TLS (SDK only)
+        └── RequestTimeoutError  the server did not answer in time (SDK only)
 
 Only ``mspcrm.api`` maps these to HTTP statuses. Every error carries a list of
 messages (``errors``), each naming the field, value or operator concerned.
@@ -84,3 +86,12 @@ class ThreadLimitError(RateLimitedError):
 
 class ServerError(MspcrmError):
     """A fault on the server's side, not the caller's."""
+
+
+class UnreachableError(MspcrmError):
+    """The server could not be reached or dropped the connection (raised by the SDK, after
+    its retries, in place of the HTTP library's own exception)."""
+
+
+class RequestTimeoutError(UnreachableError):
+    """The server did not answer within the client's timeout."""

@@ -63,7 +63,7 @@ def test_create_search_get_update(target: list[str]) -> None:
     table = run("companies", "search", "acme", *target).output
     assert "Acme Widgets" in table and "Customer" in table  # the picklist label, for people
     assert run("companies", "update", str(company), "phone=555-0100", *target).exit_code == 0
-    item = json.loads(run("companies", "get", str(company), "--json", *target).output)[0]
+    item = json.loads(run("companies", "get", str(company), "--json", *target).output)
     assert item["phone"] == "555-0100" and item["companyType"] == 1
     csv = run("companies", "get", str(company), "--csv", *target).output.splitlines()
     assert csv[0].startswith("id,") and csv[1].startswith(f"{company},")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import orjson
 
 from mspcrm.targets import Target
 from tests.mcp.conftest import agent_session
@@ -62,6 +63,27 @@ def test_list_tools_with_schemas_and_hints(target: Target) -> None:
             templates = await agent.client.list_resource_templates()
             uris = {t.uri_template for t in templates.resource_templates}
             assert uris == {"mspcrm://companies/{id}", "mspcrm://contacts/{id}"}
+
+    anyio.run(scenario)
+
+
+TOOL_LIST_BUDGET = 25_000  # bytes of JSON for every tool an agent loads (was 58 KB)
+
+
+def test_the_tool_list_stays_small(target: Target) -> None:
+    """The tool list goes into every agent's context: it stays under its budget, and the
+    update tools point at the create tool's fields instead of listing them again."""
+
+    async def scenario() -> None:
+        async with agent_session(target) as agent:
+            tools = (await agent.client.list_tools()).tools
+            wire = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
+            size = len(orjson.dumps(wire))
+            assert size <= TOOL_LIST_BUDGET, f"the tool list is {size} bytes"
+            update = next(t for t in wire if t["name"] == "update_company")["inputSchema"]
+            assert "create_company" in update["additionalProperties"]["description"]
+            described = await agent.ok("describe_entity", entity="Companies")
+            assert "companyName" in str(described)  # the full story is one call away
 
     anyio.run(scenario)
 

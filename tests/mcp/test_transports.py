@@ -6,12 +6,16 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
+import httpx
 import pytest
 import uvicorn
+from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 
 from mcp import Client
+from mspcrm.errors import ValidationError
 from mspcrm.mcp import Policy
 from mspcrm.mcp.keys import FileKeys
 from mspcrm.mcp.runner import http_app
@@ -95,3 +99,41 @@ def test_remote_target(live_server: LiveServer, tmp_path: Path) -> None:
             )
             == 1
         )
+
+
+def _serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, int]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return server, thread, port
+
+
+def test_http_with_a_token_refuses_clients_without_it(target: Target) -> None:
+    token = "s3cret-token"
+    server, thread, port = _serve(http_app(target, Policy(agent_name="a"), token=token))
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": token}):
+            refused = httpx.post(url, json={}, headers=headers, timeout=5)
+            assert refused.status_code == 401, headers
+            assert refused.headers["www-authenticate"].startswith("Bearer")
+
+        async def scenario() -> None:
+            client_http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+            async with Client(streamable_http_client(url, http_client=client_http)) as client:
+                assert "search" in await Agent(client).tool_names()
+
+        anyio.run(scenario)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_http_without_a_token_listens_on_loopback_only(target: Target) -> None:
+    with pytest.raises(ValidationError, match="--token"):
+        http_app(target, Policy(agent_name="a"), host="0.0.0.0")
+    http_app(target, Policy(agent_name="a"), host="::1")  # loopback: allowed, and said so

@@ -21,6 +21,7 @@ from mspcrm import __version__
 from mspcrm.api import autotask, guard, imports, native, workflows
 from mspcrm.api.access import AUTOTASK, check_declared, declare
 from mspcrm.api.credentials import caller
+from mspcrm.api.metrics import MetricsMiddleware, exposition
 from mspcrm.api.native import public
 from mspcrm.api.openapi import openapi_document
 from mspcrm.api.responses import error_response, json_response
@@ -28,6 +29,7 @@ from mspcrm.config import Settings
 from mspcrm.errors import MspcrmError, NotFoundError
 from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services, build_services
+from mspcrm.services.health import HealthCheck
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -66,6 +68,16 @@ async def _landing(request: Request) -> Response:
     )
 
 
+async def _healthz(request: Request) -> Response:
+    health = await run_in_threadpool(request.app.state.health.check)
+    return json_response(health.to_wire(), status=200 if health.ok else 503)
+
+
+async def _metrics(request: Request) -> Response:
+    body, media_type = exposition()
+    return Response(body, media_type=media_type)
+
+
 async def _openapi(request: Request) -> Response:
     return json_response(openapi_document(request.app.state.services.registry))
 
@@ -85,6 +97,9 @@ def _routes() -> list[StarletteRoute]:
     return [
         StarletteRoute("/", public(_landing), methods=["GET", "HEAD"]),
         StarletteRoute("/api/v1/openapi.json", public(_openapi), methods=["GET"]),
+        # for monitoring: no credentials (what they show names no record)
+        StarletteRoute("/healthz", public(_healthz), methods=["GET", "HEAD"]),
+        StarletteRoute("/metrics", public(_metrics), methods=["GET"]),
         *imports.routes(),
         *native.routes(),
         *workflows.routes(),
@@ -120,7 +135,9 @@ def create_app(
     autotask.check_table()
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = services or build_services(settings or Settings())
+    app.state.health = HealthCheck(app.state.services.db)
     app.state.local_actor = local_actor
+    app.add_middleware(MetricsMiddleware, registry=app.state.services.registry)
     if local_actor is None:  # serving requests: other processes on the database must know
         app.state.services.limits.register()
     return app

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mspcrm.cli.common import console, print_table
 from mspcrm.domain.entity import Entity
-from mspcrm.duplicate_lookup import check_record
-from mspcrm.targets import Target
+
+if TYPE_CHECKING:
+    from mspcrm.targets import Target
 
 
 def check_before_create(target: Target, entity: Entity, body: dict[str, Any]) -> dict[str, Any]:
+    from mspcrm.duplicate_lookup import check_record
+
     return check_record(target.client, entity, body)
 
 

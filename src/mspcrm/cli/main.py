@@ -29,10 +29,19 @@ class Cli(click.Group):
             fail(exc)
 
 
-@click.group(cls=Cli)
+@click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mspcrm")
-def cli() -> None:
-    """mspcrm: a self-hosted CRM for MSPs that speaks the Autotask PSA REST API."""
+@click.option("--database", default=None, help="Before or after the command: see its --help.")
+@click.option("--url", default=None, help="A remote Autotask-compatible server (env MSPCRM_URL).")
+@click.option("--username", default=None, help="Remote: the API user's name.")
+@click.option("--secret", default=None, help="Remote: the API user's secret.")
+@click.option("--integration-code", default=None, help="Remote: ApiIntegrationCode.")
+@click.option("--profile", default=None, help="A saved profile (mspcrm profiles add).")
+def cli(**connection: str | None) -> None:
+    """mspcrm: a self-hosted CRM for MSPs that speaks the Autotask PSA REST API.
+
+    Connection options may come before the command or after it; after it wins.
+    """
 
 
 def _load_commands() -> None:

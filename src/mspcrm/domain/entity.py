@@ -44,6 +44,12 @@ class Entity:
     list_fields: tuple[str, ...] = ()  # the columns of a listing for people (after id)
     search_fields: tuple[str, ...] = ()  # what a free-text search looks in
     indexed: tuple[str, ...] = ()  # extra single-field indexes (case-insensitive for text)
+    # What people call a record and several, in lower case, used alike by the CLI (plural,
+    # dashes: ``mspcrm sites``), the agent tools (singular, underscores: ``create_site``),
+    # docs and pages. Default: the wire names in words ("company note", "company notes").
+    noun: str = ""
+    plural: str = ""
+    former_names: tuple[str, ...] = ()  # older spellings still accepted (CLI aliases)
 
     def __post_init__(self) -> None:
         if not self.table:
@@ -63,6 +69,26 @@ class Entity:
         return found
 
     @property
+    def singular(self) -> str:
+        """``site``, ``company note``: one record, as people say it."""
+        return self.noun or words(self.name)
+
+    @property
+    def plural_noun(self) -> str:
+        """``sites``, ``company notes``: several records, as people say it."""
+        return self.plural or words(self.path)
+
+    @property
+    def command(self) -> str:
+        """The CLI's name for the entity: ``sites``, ``company-notes``."""
+        return self.plural_noun.replace(" ", "-")
+
+    @property
+    def tool_noun(self) -> str:
+        """The agent tools' name for one record: ``site``, ``company_note``."""
+        return self.singular.replace(" ", "_")
+
+    @property
     def writable_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if not f.read_only)
 
@@ -76,6 +102,11 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 def snake(name: str) -> str:
     """``ownerResourceID`` -> ``owner_resource_id``; the one rule for column names."""
     return _CAMEL.sub("_", name).lower()
+
+
+def words(name: str) -> str:
+    """``CompanyNotes`` -> ``company notes``."""
+    return _CAMEL.sub(" ", name).lower()
 
 
 class Registry:

@@ -19,6 +19,8 @@ def column_key(header: str) -> str:
 
 
 # the entity words the CLI and the native API take, and the entity each names
+IMPORT_BATCH = 1000  # rows per transaction, by default
+EXPORT_FORMATS = ("csv", "json")  # what `export` writes (CSV is also what import reads)
 IMPORT_ENTITIES: dict[str, str] = {
     "companies": "Company",
     "contacts": "Contact",

@@ -20,10 +20,9 @@ def read_tools() -> list[ToolSpec]:
     return [
         ToolSpec(
             "search",
-            "Find companies (by name, web domain, e-mail domain or phone), contacts (by "
-            "'First Last', e-mail or phone), sites or opportunities. Returns ranked candidates "
-            "with a score and the reasons, best first - never a silent first match. Use it "
-            "before every create and before writing to a record named by the user.",
+            "Find companies (name, web or e-mail domain, phone), contacts ('First Last', "
+            "e-mail, phone), sites or opportunities: ranked candidates with scores and "
+            "reasons. Use it before every create and every write to a record the user named.",
             obj(
                 ["entity", "query"],
                 entity={"type": "string", "enum": sorted(SEARCHABLE)},
@@ -120,7 +119,7 @@ def create_text(entity: Entity) -> str:
         )
     if entity.parent:
         text += f" Needs {entity.parent.field}."
-    return text + " Picklists take the value or the label."
+    return text
 
 
 def entity_tools(box: Toolbox) -> list[ToolSpec]:
@@ -146,7 +145,7 @@ def entity_tools(box: Toolbox) -> list[ToolSpec]:
                 ToolSpec(
                     f"update_{noun}",
                     text,
-                    update_schema(description),
+                    update_schema(description, f"create_{noun}" if entity.can_create else None),
                     _update(entity),
                     writes=True,
                     destructive=True,

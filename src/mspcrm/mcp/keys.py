@@ -14,7 +14,6 @@ Where the rows live:
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 from collections.abc import Iterator
@@ -24,12 +23,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from filelock import FileLock
 
 from mspcrm.mcp.safety import Refusal
-from mspcrm.store.schema import agent_writes  # declared once, with every table
 
 PENDING, DONE = "pending", "done"
 
@@ -85,11 +81,20 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class DatabaseKeys:
-    """Keys in the local database's ``agent_writes`` table."""
+class WriteLog(Protocol):
+    """The rows of the local database's agent write log (``services.agent_writes``)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def insert(self, row: dict[str, Any]) -> dict[str, Any] | None: ...
+    def update(self, key: str, values: dict[str, Any]) -> None: ...
+    def delete_if(self, key: str, status: str) -> None: ...
+    def for_record(self, entity: str, record_id: int) -> list[dict[str, Any]]: ...
+
+
+class DatabaseKeys:
+    """Keys in the local database's write log."""
+
+    def __init__(self, log: WriteLog) -> None:
+        self.log = log
 
     def begin(self, key: str, tool: str, digest: str, who: tuple[str, str | None]) -> Any:
         row = {
@@ -101,38 +106,19 @@ class DatabaseKeys:
             "on_behalf_of": (who[1] or None) and str(who[1])[:200],
             "created_at": now(),
         }
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(sa.insert(agent_writes).values(**row))
-            return None
-        except IntegrityError:
-            with self.engine.connect() as conn:
-                found = conn.execute(sa.select(agent_writes).where(agent_writes.c.key == key))
-                existing = found.mappings().one()
-            return replay_or_refuse(key, dict(existing), digest)
+        existing = self.log.insert(row)
+        return None if existing is None else replay_or_refuse(key, existing, digest)
 
     def finish(self, key: str, result: dict[str, Any], entity: str | None, record_id: Any) -> None:
         values = {"status": DONE, "result": result, "finished_at": now(), "entity": entity}
         values["record_id"] = record_id if isinstance(record_id, int) else None
-        with self.engine.begin() as conn:
-            conn.execute(sa.update(agent_writes).where(agent_writes.c.key == key).values(values))
+        self.log.update(key, values)
 
     def release(self, key: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                sa.delete(agent_writes).where(
-                    agent_writes.c.key == key, agent_writes.c.status == PENDING
-                )
-            )
+        self.log.delete_if(key, PENDING)
 
     def writes_for(self, entity: str, record_id: int) -> list[dict[str, Any]]:
-        query = (
-            sa.select(agent_writes)
-            .where(agent_writes.c.entity == entity, agent_writes.c.record_id == record_id)
-            .order_by(agent_writes.c.created_at)
-        )
-        with self.engine.connect() as conn:
-            return [_public(dict(row)) for row in conn.execute(query).mappings()]
+        return [_public(row) for row in self.log.for_record(entity, record_id)]
 
 
 class FileKeys:
@@ -144,16 +130,11 @@ class FileKeys:
     @contextmanager
     def _locked(self) -> Iterator[dict[str, Any]]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with FileLock(f"{self.path}.lock", mode=0o600):  # portable: Windows too
             rows = orjson.loads(self.path.read_bytes()) if self.path.exists() else {}
             yield rows
             self.path.write_bytes(orjson.dumps(rows))
             os.chmod(self.path, 0o600)
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
     def begin(self, key: str, tool: str, digest: str, who: tuple[str, str | None]) -> Any:
         with self._locked() as rows:

@@ -10,22 +10,8 @@ from typing import Any
 
 from mspcrm.sdk.metadata import INTEGER_TYPES, EntityDescription, FieldInfo, Picklist
 
-IDEMPOTENCY_KEY = {
-    "type": "string",
-    "minLength": 8,
-    "maxLength": 200,
-    "description": "A unique string for this intended change (e.g. a UUID). Retrying with the "
-    "same key returns the first result and never writes twice; use a new key for a new change.",
-}
-UDFS = {
-    "type": "array",
-    "description": "User-defined fields as [{name, value}].",
-    "items": {
-        "type": "object",
-        "properties": {"name": {"type": "string"}, "value": {}},
-        "required": ["name"],
-    },
-}
+IDEMPOTENCY_KEY = {"type": "string", "minLength": 8, "maxLength": 200, "description": "A new UUID"}
+UDFS = {"type": "array", "items": {"type": "object"}, "description": "[{name, value}]"}
 JSON_TYPES = {"boolean": "boolean", "double": "number", "decimal": "number", "float": "number"}
 
 
@@ -36,27 +22,25 @@ def picklist_text(picklist: Picklist, limit: int = 25) -> str:
 
 
 def field_schema(info: FieldInfo) -> dict[str, Any]:
-    """One property: type, length, picklist values and labels, reference."""
-    kind = info.data_type.lower()
+    """One property, as small as it can be and still say what the field takes: its type
+    and length, a picklist's values and labels (either is accepted), a reference's entity.
+    The tool list is loaded into every agent's context, so every byte here is paid for;
+    ``describe_entity`` has the full story."""
     if info.picklist is not None:
-        values = list(info.picklist.by_value)
-        return {
-            "anyOf": [{"enum": values}, {"type": "string"}],
-            "description": f"Picklist (value or label): {picklist_text(info.picklist)}",
-        }
+        return {"description": picklist_text(info.picklist)}
+    kind = info.data_type.lower()
     schema: dict[str, Any]
     if kind in INTEGER_TYPES:
-        schema = {"type": ["integer", "null"]}
+        schema = {"type": "integer"}
     elif kind in JSON_TYPES:
-        schema = {"type": [JSON_TYPES[kind], "null"]}
+        schema = {"type": JSON_TYPES[kind]}
     elif kind == "datetime":
-        schema = {"type": ["string", "null"], "description": "ISO 8601 date or date-time"}
+        schema = {"type": "string", "format": "date-time"}
     else:
-        schema = {"type": ["string", "null"]}
-        if info.length:
-            schema["maxLength"] = info.length
+        schema = {"type": "string"}  # lengths: describe_entity (an over-long value is refused
+        # with a message naming the field and its limit)
     if info.reference_entity_type:
-        schema["description"] = f"id of a {info.reference_entity_type}"
+        schema["description"] = f"{info.reference_entity_type} id"
     return schema
 
 
@@ -78,24 +62,26 @@ def create_schema(
     if find_or_create:
         properties["use_existing_id"] = {
             "type": "integer",
-            "description": "After an 'ambiguous' refusal: the id of the candidate that is this "
-            "record. Nothing is written; that record is returned.",
+            "description": "after 'ambiguous': the candidate that is this record",
         }
         properties["force_create"] = {
             "type": "boolean",
-            "description": "After an 'ambiguous' refusal, when none of the candidates is this "
-            "record: create it anyway.",
+            "description": "after 'ambiguous': none of them is; create",
         }
     required = [n for n in description.required if n in properties and n not in defaulted]
     return {"type": "object", "properties": properties, "required": [*required, "idempotency_key"]}
 
 
-def update_schema(description: EntityDescription) -> dict[str, Any]:
-    properties: dict[str, Any] = {"id": {"type": "integer", "description": "The record to change"}}
-    properties.update(record_properties(description))
-    properties["userDefinedFields"] = UDFS
-    properties["idempotency_key"] = IDEMPOTENCY_KEY
-    return {"type": "object", "properties": properties, "required": ["id", "idempotency_key"]}
+def update_schema(description: EntityDescription, create_tool: str | None = None) -> dict[str, Any]:
+    """The id and the key; the fields to change are those of the create tool (or of
+    ``describe_entity``), by wire name, ``null`` to clear one: not listed a second time."""
+    fields_from = create_tool or "describe_entity"
+    return {
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "idempotency_key": IDEMPOTENCY_KEY},
+        "required": ["id", "idempotency_key"],
+        "additionalProperties": {"description": f"fields as in {fields_from}; null clears"},
+    }
 
 
 def obj(required: list[str] | None = None, **properties: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from mcp.server import Server, ServerRequestContext
 
 from mspcrm import __version__
 from mspcrm.errors import MspcrmError, NotFoundError, ValidationError
+from mspcrm.mcp import prompts
 from mspcrm.mcp.catalog import all_tools
 from mspcrm.mcp.keys import KeyStore, request_hash
 from mspcrm.mcp.safety import Policy, Refusal
@@ -28,8 +29,11 @@ from mspcrm.targets import Target
 INSTRUCTIONS = (
     "mspcrm: an MSP's CRM (companies, contacts, sites, opportunities, contracts). Search "
     "before you create or write; create tools for companies and contacts are find-or-create. "
-    "Every write needs an idempotency_key; reuse it only to retry the same call. A refused "
-    "call says which rule stopped it and what to do instead. See docs/agent-guide.md."
+    "Every write needs an idempotency_key: a new unique string (a UUID) per intended change; "
+    "retrying with the same key returns the first result and never writes twice. Picklist "
+    "fields take the value or the label. Tool schemas list each field's type; "
+    "describe_entity gives lengths, references and every picklist. A refused call says "
+    "which rule stopped it and what to do instead. See docs/agent-guide.md."
 )
 RESOURCE = re.compile(r"^mspcrm://(companies|contacts)/(\d+)$")
 
@@ -106,8 +110,7 @@ def tool_of(spec: ToolSpec) -> types.Tool:
         title=spec.title or None,
         read_only_hint=not spec.writes,
         destructive_hint=spec.destructive if spec.writes else None,
-        idempotent_hint=spec.idempotent,
-        open_world_hint=False,
+        idempotent_hint=spec.idempotent or None,
     )
     return types.Tool(
         name=spec.name,
@@ -169,6 +172,14 @@ def build_server(target: Target, policy: Policy, keys: KeyStore | None = None) -
     async def read(ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams) -> Any:
         return await anyio.to_thread.run_sync(read_resource, app.box, str(params.uri))
 
+    async def list_prompts(ctx: ServerRequestContext[Any], params: Any) -> types.ListPromptsResult:
+        return types.ListPromptsResult(prompts=prompts.listed())
+
+    async def get_prompt(
+        ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
+        return prompts.get(params.name, params.arguments)
+
     return Server(
         "mspcrm",
         version=__version__,
@@ -178,4 +189,6 @@ def build_server(target: Target, policy: Policy, keys: KeyStore | None = None) -
         on_list_resources=list_resources,
         on_list_resource_templates=list_templates,
         on_read_resource=read,
+        on_list_prompts=list_prompts,
+        on_get_prompt=get_prompt,
     )

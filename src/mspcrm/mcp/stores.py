@@ -17,5 +17,5 @@ def keys_file() -> Path:
 
 def key_store_for(target: Target, path: Path | None = None) -> KeyStore:
     if target.services is not None and path is None:
-        return DatabaseKeys(target.services.db.engine)
+        return DatabaseKeys(target.services.agent_writes)
     return FileKeys(path or keys_file())

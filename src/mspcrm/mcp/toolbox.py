@@ -14,8 +14,6 @@ from mspcrm.mcp.safety import Policy
 from mspcrm.sdk import Client, EntityDescription
 from mspcrm.targets import Target
 
-# What agents and MSP staff call an entity; the rest are snake_case of the declared name.
-FRIENDLY = {"CompanyLocation": "site"}
 SEARCHABLE = {
     "companies": "Company",
     "contacts": "Contact",
@@ -26,10 +24,8 @@ SEARCHABLE = {
 
 
 def tool_noun(entity: Entity) -> str:
-    """``company``, ``contact``, ``site``, ``company_note``, ..."""
-    if entity.name in FRIENDLY:
-        return FRIENDLY[entity.name]
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in entity.name).lstrip("_")
+    """``company``, ``contact``, ``site``, ``company_note``: the declaration's noun."""
+    return entity.tool_noun
 
 
 @dataclass
@@ -47,7 +43,13 @@ class Toolbox:
         """An entity by declared name, path, friendly noun or search name."""
         lowered = name.strip().lower()
         for entity in self.registry:
-            nouns = (entity.name.lower(), entity.path.lower(), tool_noun(entity))
+            nouns = (
+                entity.name.lower(),
+                entity.path.lower(),
+                entity.tool_noun,
+                entity.command,
+                *entity.former_names,
+            )
             if lowered in nouns or lowered.rstrip("s") in nouns:
                 return entity
         if lowered in SEARCHABLE:

@@ -48,6 +48,7 @@ class AsyncClient(BaseClient):
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
+        retry_writes: bool = False,
     ) -> None:
         super().__init__(
             base_url,
@@ -58,6 +59,7 @@ class AsyncClient(BaseClient):
             max_in_flight=max_in_flight,
             max_retries=max_retries,
             max_retry_wait=max_retry_wait,
+            retry_writes=retry_writes,
         )
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
         self._slots: dict[str, anyio.Semaphore] = {}
@@ -105,8 +107,13 @@ class AsyncClient(BaseClient):
         slot = self._slot(endpoint_key(str(request.url)))
         attempt = 0
         while True:
-            async with slot:
-                response = await self._http.send(request)
+            try:
+                async with slot:
+                    response = await self._http.send(request)
+            except httpx.TransportError as exc:
+                await anyio.sleep(self._failure_delay(exc, request, attempt))
+                attempt += 1
+                continue
             delay = self._retry_delay(response, attempt)
             if delay is None:
                 return responses.decode(response)

@@ -42,6 +42,7 @@ class BaseClient:
         max_in_flight: int,
         max_retries: int,
         max_retry_wait: float,
+        retry_writes: bool = False,
     ) -> None:
         if not username or not secret or not integration_code:
             raise ValidationError("username, secret and integration_code are all required")
@@ -52,6 +53,7 @@ class BaseClient:
         self.max_in_flight = max_in_flight
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
+        self.retry_writes = retry_writes
         self._auth = {
             "ApiIntegrationCode": integration_code,
             "UserName": username,
@@ -104,7 +106,24 @@ class BaseClient:
 
     def _retry_delay(self, response: httpx.Response, attempt: int) -> float | None:
         return responses.retry_delay(
-            response, attempt, max_retries=self.max_retries, max_wait=self.max_retry_wait
+            response,
+            attempt,
+            max_retries=self.max_retries,
+            max_wait=self.max_retry_wait,
+            retry_writes=self.retry_writes,
+        )
+
+    def _failure_delay(
+        self, exc: httpx.TransportError, request: httpx.Request, attempt: int
+    ) -> float:
+        """The wait before another try after no answer, or raise ``UnreachableError``."""
+        return responses.failure_delay(
+            exc,
+            request,
+            attempt,
+            max_retries=self.max_retries,
+            max_wait=self.max_retry_wait,
+            retry_writes=self.retry_writes,
         )
 
     def _cached_description(self, path: str) -> EntityDescription | None:

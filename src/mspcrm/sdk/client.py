@@ -36,8 +36,11 @@ class Client(BaseClient):
     ``None`` (Autotask's ``webservices.autotask.net``); for the last two the zone is
     discovered through ``ZoneInformation`` on first use. ``transport`` takes any
     ``httpx.BaseTransport``, e.g. ``ASGIInProcessTransport(app)`` to run in process.
-    At most ``max_in_flight`` requests run at once per endpoint; 429 answers are
-    retried after ``Retry-After`` up to ``max_retries`` times.
+    At most ``max_in_flight`` requests run at once per endpoint. Up to ``max_retries``
+    times: 429 answers are retried after ``Retry-After``; connection failures, timeouts
+    and 502/503/504 with backoff and jitter, for idempotent requests (reads, queries,
+    PUT, DELETE) unless ``retry_writes`` opts writes in too. A failure past the retries
+    is an ``mspcrm.errors`` exception, never an ``httpx`` one.
     """
 
     def __init__(
@@ -53,6 +56,7 @@ class Client(BaseClient):
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
+        retry_writes: bool = False,
     ) -> None:
         super().__init__(
             base_url,
@@ -63,6 +67,7 @@ class Client(BaseClient):
             max_in_flight=max_in_flight,
             max_retries=max_retries,
             max_retry_wait=max_retry_wait,
+            retry_writes=retry_writes,
         )
         self._http = httpx.Client(transport=transport, timeout=timeout)
         self._root_lock = threading.Lock()
@@ -125,8 +130,13 @@ class Client(BaseClient):
         request = self._request(self._http, call, None if call.absolute else self.api_url)
         attempt = 0
         while True:
-            with self._slot(endpoint_key(str(request.url))):
-                response = self._http.send(request)
+            try:
+                with self._slot(endpoint_key(str(request.url))):
+                    response = self._http.send(request)
+            except httpx.TransportError as exc:
+                time.sleep(self._failure_delay(exc, request, attempt))
+                attempt += 1
+                continue
             delay = self._retry_delay(response, attempt)
             if delay is None:
                 return responses.decode(response)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import random
 import time
 from datetime import UTC
 from typing import Any
@@ -45,6 +46,10 @@ KNOWN_TEXTS: tuple[tuple[str, type[errors.MspcrmError]], ...] = (
 )
 THREAD_LIMIT_TEXT = "thread threshold"  # Autotask's thread limit, often not a 429
 DEFAULT_RETRY_AFTER = 1.0
+BACKOFF_BASE = 0.5  # seconds before the first retry of a failure; doubled each time
+GATEWAY_STATUSES = (502, 503, 504)  # a proxy or a restarting server: worth another try
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+READ_ONLY_POSTS = ("/query", "/query/count", "/duplicates/check")  # POSTs that only read
 
 
 def messages(response: httpx.Response) -> list[str]:
@@ -120,21 +125,75 @@ def retry_after(response: httpx.Response) -> float:
     return max(0.0, moment.timestamp() - time.time())
 
 
+def idempotent(request: httpx.Request) -> bool:
+    """Whether sending ``request`` twice does what sending it once does."""
+    if request.method in SAFE_METHODS:
+        return True
+    path = request.url.path.rstrip("/").lower()
+    return request.method == "POST" and path.endswith(READ_ONLY_POSTS)
+
+
+def backoff(attempt: int, max_wait: float) -> float:
+    """Exponential backoff with jitter: half the step fixed, half random, capped."""
+    step = min(max_wait, BACKOFF_BASE * 2.0**attempt)
+    return step / 2 + random.uniform(0, step / 2)
+
+
 def retry_delay(
-    response: httpx.Response, attempt: int, *, max_retries: int, max_wait: float
+    response: httpx.Response,
+    attempt: int,
+    *,
+    max_retries: int,
+    max_wait: float,
+    retry_writes: bool = False,
 ) -> float | None:
     """How long to wait before sending again, or ``None`` to hand the response back.
 
-    Retried: 429 (for ``Retry-After`` seconds) and Autotask's thread-limit error
-    (often a 500 saying "thread threshold ... exceeded"), at most ``max_retries``
-    times and never for longer than ``max_wait`` at once.
+    Retried, at most ``max_retries`` times and never for longer than ``max_wait`` at
+    once: 429 (for ``Retry-After`` seconds); Autotask's thread-limit error (often a 500
+    saying "thread threshold ... exceeded"); 502, 503 and 504 with backoff and jitter
+    (``Retry-After`` when given) for idempotent requests, or any with ``retry_writes``.
     """
     if attempt >= max_retries:
         return None
-    if response.status_code == 429:
+    status = response.status_code
+    if status == 429:
         delay = retry_after(response)
-    elif response.status_code >= 500 and THREAD_LIMIT_TEXT in response.text.lower():
+    elif status >= 500 and THREAD_LIMIT_TEXT in response.text.lower():
         delay = DEFAULT_RETRY_AFTER * (attempt + 1)
+    elif status in GATEWAY_STATUSES and (retry_writes or idempotent(response.request)):
+        given = response.headers.get("retry-after")
+        delay = retry_after(response) if given else backoff(attempt, max_wait)
     else:
         return None
     return delay if delay <= max_wait else None
+
+
+def failure_delay(
+    exc: httpx.TransportError,
+    request: httpx.Request,
+    attempt: int,
+    *,
+    max_retries: int,
+    max_wait: float,
+    retry_writes: bool = False,
+) -> float:
+    """The wait before retrying after ``exc`` (no answer at all), or raise it as an
+    ``UnreachableError``. A request that never left (connection refused, DNS) is safe to
+    send again whatever its method; one that may have arrived only if it is idempotent."""
+    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    if attempt < max_retries and (never_sent or retry_writes or idempotent(request)):
+        return backoff(attempt, max_wait)
+    raise unreachable(exc, request, attempt + 1) from exc
+
+
+def unreachable(
+    exc: httpx.TransportError, request: httpx.Request, tries: int
+) -> errors.UnreachableError:
+    where = f"{request.method} {request.url.copy_with(query=None)}"
+    kind = errors.RequestTimeoutError if isinstance(exc, httpx.TimeoutException) else None
+    if kind is not None:
+        return kind(f"No answer in time from {where} ({tries} tries): {exc or type(exc).__name__}")
+    return errors.UnreachableError(
+        f"Could not reach {where} ({tries} tries): {exc or type(exc).__name__}"
+    )

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from mspcrm.sdk.declared import DECLARED_ENTITIES
+
 DEFAULT_ROOT = "https://webservices.autotask.net"
 API_SEGMENT = "ATServicesRest"
 VERSION = "V1.0"
@@ -87,25 +89,20 @@ def entity_path(*segments: object) -> str:
 
 
 # ---- names ---------------------------------------------------------------------------------
-# (REST path, singular name) of Autotask entities this SDK knows by attribute; any other
-# path still works through ``client.entity("Name")``.
-KNOWN_ENTITIES: tuple[tuple[str, str], ...] = (
-    ("Companies", "Company"),
-    ("CompanyLocations", "CompanyLocation"),
-    ("CompanyNotes", "CompanyNote"),
+# (REST path, singular name) of the entities this SDK knows by attribute: every entity an
+# mspcrm server declares (generated, ``declared.py``) and more of Autotask's; any other path
+# still works through ``client.entity("Name")``.
+AUTOTASK_ENTITIES: tuple[tuple[str, str], ...] = (
     ("CompanyToDos", "CompanyToDo"),
     ("ConfigurationItems", "ConfigurationItem"),
-    ("Contacts", "Contact"),
     ("ContactGroups", "ContactGroup"),
-    ("ContactRoles", "ContactRole"),
-    ("Contracts", "Contract"),
-    ("Countries", "Country"),
-    ("Opportunities", "Opportunity"),
     ("Projects", "Project"),
-    ("Resources", "Resource"),
     ("Tickets", "Ticket"),
     ("TicketNotes", "TicketNote"),
     ("TimeEntries", "TimeEntry"),
+)
+KNOWN_ENTITIES: tuple[tuple[str, str], ...] = tuple(
+    dict.fromkeys((*DECLARED_ENTITIES, *AUTOTASK_ENTITIES))
 )
 _BY_NAME = {key.lower(): path for path, singular in KNOWN_ENTITIES for key in (path, singular)}
 

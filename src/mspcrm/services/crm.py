@@ -9,6 +9,7 @@ from mspcrm.domain.entities import build_registry
 from mspcrm.domain.entity import Registry
 from mspcrm.services import rules  # noqa: F401  (registers the business rules)
 from mspcrm.services.admin import AdminService
+from mspcrm.services.agent_writes import AgentWriteLog
 from mspcrm.services.auth import Authenticator
 from mspcrm.services.duplicates import DuplicateService
 from mspcrm.services.limits import LoginLimiter, RequestLimiter
@@ -32,6 +33,7 @@ class Services:
     duplicates: DuplicateService
     permissions: Permissions
     limits: RequestLimiter
+    agent_writes: AgentWriteLog
 
     def close(self) -> None:
         self.limits.unregister()
@@ -80,4 +82,5 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
             threads=settings.thread_limit,
             lease_seconds=settings.thread_lease_seconds,
         ),
+        agent_writes=AgentWriteLog(db),
     )

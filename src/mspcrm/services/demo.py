@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from mspcrm.domain.fields import utc_now
+from mspcrm.domain.udfs import UdfDefinition
 from mspcrm.services.admin import ApiUser
 from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services
@@ -59,6 +60,15 @@ COMPANIES: list[dict[str, Any]] = [
         "state": "CO",
         "country": "United States",
     },
+    {  # the same client entered twice (an old import): `mspcrm merge companies 4 8` fixes it
+        "companyName": "Initech",
+        "companyType": 2,
+        "city": "Austin",
+        "state": "TX",
+        "country": "USA",
+        "webAddress": "https://www.initech.example",
+        "phone": "512-555-0199",
+    },
 ]
 CONTACTS = [
     ("Acme Corporation", "John", "Smith", "john.smith@acme.example.com", "IT Director", True),
@@ -66,7 +76,22 @@ CONTACTS = [
     ("Acme Corporation - West", "Wei", "Chen", "wei.chen@acme.example.com", "Office Manager", True),
     ("Globex Health", "Hank", "Scorpio", "hank@globex.example.com", "CEO", True),
     ("Initech LLC", "Peter", "Gibbons", "peter@initech.example", "Engineer", True),
+    ("Initech", "Samir", "Nagheenanajar", "samir@initech.example", "Developer", False),
 ]
+ACCOUNT_MANAGERS = (
+    ("Alex", "Morgan", "alex.morgan@msp.example"),
+    ("Ann", "Lee", "ann.lee@msp.example"),
+)
+COMPANY_UDFS = (
+    UdfDefinition(
+        "Company",
+        "NAV ID",
+        "string",
+        20,
+        label="NAV ID",
+        description="The client's number in the accounting system",
+    ),
+)
 
 
 def load_demo(services: Services) -> ApiUser | None:
@@ -74,13 +99,17 @@ def load_demo(services: Services) -> ApiUser | None:
     if services.auth.known_user(DEMO_USERNAME):
         return None
     admin = services.admin
-    manager_id, _ = admin.create_resource(
-        "Alex", "Morgan", "alex.morgan@msp.example", title="Account Manager"
-    )
+    managers = [
+        admin.create_resource(first, last, email, title="Account Manager")[0]
+        for first, last, email in ACCOUNT_MANAGERS
+    ]
+    manager_id = managers[0]
     _, user = admin.create_resource(
         "Demo", "Integration", DEMO_USERNAME, api_user=True, title="API User"
     )
     assert user is not None
+    for udf in COMPANY_UDFS:
+        admin.add_udf(udf)
     actor = Actor(resource_id=manager_id, channel="system")
     ids = _companies(services, actor, manager_id)
     _contacts(services, actor, ids)

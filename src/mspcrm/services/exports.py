@@ -18,7 +18,7 @@ import orjson
 
 from mspcrm.domain.entity import Entity, Registry
 from mspcrm.domain.fields import Field, format_datetime
-from mspcrm.domain.import_columns import EXPORT_LEADING
+from mspcrm.domain.import_columns import EXPORT_FORMATS, EXPORT_LEADING
 from mspcrm.domain.udfs import UdfDefinition
 from mspcrm.errors import ValidationError
 from mspcrm.query.ast import Group
@@ -27,7 +27,7 @@ from mspcrm.services.records import RecordService
 from mspcrm.store import repository
 
 PAGE = 2000
-FORMATS = ("csv", "json")
+FORMATS = EXPORT_FORMATS
 
 
 def export_fields(entity: Entity) -> list[Field]:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mspcrm.domain.entity import Entity
+from mspcrm.domain.import_columns import IMPORT_BATCH
 from mspcrm.domain.picklists import PicklistValue
 from mspcrm.domain.udfs import UdfDefinition
 from mspcrm.errors import MspcrmError, ValidationError
@@ -43,7 +44,7 @@ from mspcrm.services.records import RecordService
 from mspcrm.store import bulk, import_jobs
 from mspcrm.store.import_jobs import ImportJob
 
-DEFAULT_BATCH = 1000
+DEFAULT_BATCH = IMPORT_BATCH
 # Between two batches an import waits while other write transactions of this process wait
 # for the database (SQLite has one writer; its busy handler polls up to every 100 ms, so
 # without this the import's next batch would take the lock first, batch after batch), at

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from mspcrm.cli.common import console, database_option, err_console, settings_for
-from mspcrm.services import backups
 
 
 @click.command()
@@ -17,6 +16,8 @@ from mspcrm.services import backups
 def backup(file: Path, force: bool, database: str | None) -> None:
     """Copy the database to FILE while the server keeps running (SQLite online backup)."""
     url = settings_for(database).database_url
+    from mspcrm.services import backups
+
     if backups.sqlite_path(url) is None:
         err_console.print(backups.guidance(url, str(file)), highlight=False)
         raise SystemExit(1)
@@ -34,6 +35,8 @@ def backup(file: Path, force: bool, database: str | None) -> None:
 def restore(file: Path, force: bool, database: str | None) -> None:
     """Check the backup FILE and copy it over the database (stop the server first)."""
     url = settings_for(database).database_url
+    from mspcrm.services import backups
+
     if backups.sqlite_path(url) is None:
         err_console.print(backups.guidance(url, str(file)), highlight=False)
         raise SystemExit(1)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from mspcrm.cli.common import emit, output_options, print_json, with_target
+from mspcrm.cli.common import emit, err_console, output_options, print_json, with_target
 from mspcrm.cli.duplicate_checks import check_before_create, print_check
 from mspcrm.domain.entities import build_registry
 from mspcrm.domain.entity import Entity
-from mspcrm.targets import Target
+
+if TYPE_CHECKING:
+    from mspcrm.targets import Target
 
 KINDS = {"companies": "Company", "contacts": "Contact"}
 CHECK_OPTIONS = {
@@ -74,7 +78,10 @@ def check(kind: str, as_json: bool, target: Target, **given: object) -> None:
 def scan(kind: str, include_ambiguous: bool, as_json: bool, as_csv: bool, target: Target) -> None:
     """Cluster near-duplicates over the whole table (blocking + scoring, not all pairs)."""
     entity = _entity(kind)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as progress:
+    spinner = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
+    )
+    with spinner as progress:
         progress.add_task(f"Scanning {entity.path} for near-duplicates", total=None)
         result = target.client.native.duplicates_scan(
             entity.path, include_ambiguous=include_ambiguous

@@ -6,7 +6,7 @@ commands work on the local database and against any Autotask-compatible server.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,23 +20,13 @@ from mspcrm.cli.common import (
     print_table,
     with_target,
 )
-from mspcrm.cli.duplicate_checks import check_before_create, print_check
-from mspcrm.domain.duplicates import PROFILES
 from mspcrm.domain.entities import build_registry
 from mspcrm.domain.entity import Entity
 from mspcrm.errors import NotFoundError, ValidationError
-from mspcrm.sdk.metadata import EntityDescription, FieldInfo
-from mspcrm.targets import Target
 
-FRIENDLY = {
-    "CompanyLocations": "locations",
-    "CompanyNotes": "notes",
-    "ContactRoles": "contact-roles",
-}
-
-
-def command_name(entity: Entity) -> str:
-    return FRIENDLY.get(entity.path, entity.path.lower())
+if TYPE_CHECKING:
+    from mspcrm.sdk.metadata import EntityDescription, FieldInfo
+    from mspcrm.targets import Target
 
 
 def parse_assignments(description: EntityDescription, pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -115,6 +105,11 @@ def search_filter(entity: Entity, text: str) -> list[dict[str, Any]]:
     return [{"op": "or", "items": ors}]
 
 
+def _a(noun: str) -> str:
+    """The noun with its indefinite article: "a Company", "an Opportunity"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def _get(entity: Entity) -> click.Command:
     @click.command("get")
     @click.argument("record_id", type=int)
@@ -125,8 +120,11 @@ def _get(entity: Entity) -> click.Command:
         item = target.client.entity(entity.path).get(record_id)
         if item is None:
             raise NotFoundError(f"{entity.name} {record_id} not found")
-        if as_json or as_csv:
-            emit([item], [], as_json=as_json, as_csv=as_csv)
+        if as_json:
+            print_json(item)  # one object, as the API's "item"
+            return
+        if as_csv:
+            emit([item], [], as_json=False, as_csv=True)
             return
         row = display_rows(target.client.describe(entity.path), [item])[0]
         shown = [{"field": k, "value": v} for k, v in row.items() if v not in (None, "", [])]
@@ -202,6 +200,9 @@ def _create(entity: Entity) -> click.Command:
     def create(assignments: tuple[str, ...], force: bool, as_json: bool, target: Target) -> None:
         """Create a record from FIELD=VALUE pairs (picklists by label or value)."""
         body = parse_assignments(target.client.describe(entity.path), assignments)
+        from mspcrm.cli.duplicate_checks import check_before_create, print_check
+        from mspcrm.domain.duplicates import PROFILES
+
         if entity.name in PROFILES and not force:
             check = check_before_create(target, entity, body)
             if check["verdict"] != "unmatched":
@@ -214,7 +215,7 @@ def _create(entity: Entity) -> click.Command:
         else:
             console.print(f"Created {entity.name} {new_id}", highlight=False)
 
-    create.help = f"Create a {entity.name}: mspcrm {command_name(entity)} create FIELD=VALUE ..."
+    create.help = f"Create {_a(entity.singular)}: mspcrm {entity.command} create FIELD=VALUE ..."
     return create
 
 
@@ -230,7 +231,7 @@ def _update(entity: Entity) -> click.Command:
         target.client.entity(entity.path).update(body)
         console.print(f"Updated {entity.name} {record_id}", highlight=False)
 
-    update.help = f"Change fields of a {entity.name}: ... update ID FIELD=VALUE ..."
+    update.help = f"Change fields of {_a(entity.singular)}: ... update ID FIELD=VALUE ..."
     return update
 
 
@@ -242,6 +243,13 @@ def register(cli: click.Group) -> None:
         if entity.api_writable and entity.can_update:
             commands.append(_update(entity))
         verbs = ", ".join(c.name or "" for c in commands)
-        group = entity_group(cli, command_name(entity), f"{entity.path}: {verbs}.")
+        title = entity.plural_noun.capitalize()
+        if entity.command.replace("-", "") != entity.path.lower():
+            title += f" ({entity.path})"
+        group = entity_group(cli, entity.command, f"{title}: {verbs}.")
         for command in commands:
             group.add_command(command)
+        for former in entity.former_names:  # older spellings keep working, unlisted
+            alias = click.Group(name=former, commands=group.commands, hidden=True)
+            alias.help = f"Same as `mspcrm {entity.command}` (the older name)."
+            cli.add_command(alias)

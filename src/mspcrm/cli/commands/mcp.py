@@ -42,6 +42,11 @@ def _policy(
     "--host", default="127.0.0.1", show_default=True, help="HTTP: interface to listen on."
 )
 @click.option("--port", type=int, default=8765, show_default=True, help="HTTP: port (path /mcp).")
+@click.option(
+    "--token",
+    envvar="MSPCRM_MCP_TOKEN",
+    help="HTTP: the bearer token clients must send (required unless --host is loopback).",
+)
 @database_option
 @click.option("--url", envvar="MSPCRM_URL", help="A remote Autotask-compatible server instead.")
 @click.option("--username", envvar="MSPCRM_USERNAME")
@@ -76,6 +81,7 @@ def mcp(
     transport: str,
     host: str,
     port: int,
+    token: str | None,
     database: str | None,
     url: str | None,
     username: str | None,
@@ -108,7 +114,27 @@ def mcp(
     )
     with target:
         err_console.print(f"mspcrm mcp ({transport}) on {target.description}")
-        serve(target, policy, transport=transport, host=host, port=port, keys_file=keys_file)
+        if transport == "http":
+            err_console.print(_http_note(host, port, token))
+        serve(
+            target,
+            policy,
+            transport=transport,
+            host=host,
+            port=port,
+            keys_file=keys_file,
+            token=token,
+        )
+
+
+def _http_note(host: str, port: int, token: str | None) -> str:
+    where = f"http://{host}:{port}/mcp"
+    if token:
+        return f"listening on {where}; clients send Authorization: Bearer <the token>"
+    return (
+        f"listening on {where}, loopback only and without a token: any local process can "
+        "call it (--token to require one)"
+    )
 
 
 def register(cli: click.Group) -> None:

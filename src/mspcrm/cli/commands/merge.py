@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mspcrm.cli.common import EXIT_CONFLICT, console, print_json, print_table, with_target
 from mspcrm.domain.entities import build_registry
-from mspcrm.targets import Target
+
+if TYPE_CHECKING:
+    from mspcrm.targets import Target
 
 KINDS = {"companies": "Company", "contacts": "Contact"}
 
@@ -74,8 +76,9 @@ def _merge_command(kind: str) -> click.Command:
             )
 
     command.help = (
-        f"Merge {kind[:-1]} OTHER into KEEP: KEEP's blank fields fill in from OTHER, records "
-        f"pointing at OTHER move to KEEP, OTHER is made inactive. Planned first; undoable."
+        f"Merge {KINDS[kind].lower()} OTHER into KEEP: KEEP's blank fields fill in from "
+        "OTHER, records pointing at OTHER move to KEEP, OTHER is made inactive. "
+        "Planned first; undoable."
     )
     return command
 

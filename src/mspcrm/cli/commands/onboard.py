@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
-import yaml  # type: ignore[import-untyped]
 
 from mspcrm.cli.common import console, print_json, print_table, with_target
 from mspcrm.domain.onboarding_template import TEMPLATE
 from mspcrm.errors import ValidationError
-from mspcrm.targets import Target
+
+if TYPE_CHECKING:
+    from mspcrm.targets import Target
 
 
 def read_onboarding_file(path: Path) -> dict[str, Any]:
     """A YAML or JSON onboarding file as a JSON-ready document (dates become ISO text)."""
+    import yaml  # type: ignore[import-untyped]  # only when a file is read
+
     text = path.read_text(encoding="utf-8")
     try:
         loaded = orjson.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)

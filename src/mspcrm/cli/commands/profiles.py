@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from mspcrm.cli.common import console, print_table
-from mspcrm.profiles import Profile, load_profiles, remove_profile, save_profile
+from mspcrm.cli.common import console, print_json, print_table, prompt_secret
+from mspcrm.profiles import Profile, load_profiles, remove_profile, save_profile, secret_storage
 
 
 @click.group()
@@ -28,7 +28,10 @@ def add(
     integration_code: str | None,
     database: str | None,
 ) -> None:
-    """Save a profile (the file is readable by you only)."""
+    """Save a profile (the file is readable by you only; the secret goes to the system
+    keyring when there is one). Without --secret, a terminal asks for it."""
+    if url and secret is None:
+        secret = prompt_secret()
     path = save_profile(
         Profile(
             name,
@@ -39,17 +42,27 @@ def add(
             database=database,
         )
     )
-    console.print(f"Saved profile {name!r} in {path}", highlight=False)
+    where = " (secret in the system keyring)" if secret_storage(name) == "keyring" else ""
+    console.print(f"Saved profile {name!r} in {path}{where}", highlight=False)
 
 
 @profiles.command("list")
-def list_profiles() -> None:
-    """The saved profiles (secrets not shown)."""
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts).")
+def list_profiles(as_json: bool) -> None:
+    """The saved profiles (secrets not shown; where each is kept)."""
     rows = [
-        {"name": p.name, "target": p.url or p.database, "username": p.username or ""}
+        {
+            "name": p.name,
+            "target": p.url or p.database,
+            "username": p.username or "",
+            "secret": secret_storage(p.name) if p.url else "",
+        }
         for p in load_profiles().values()
     ]
-    print_table(rows, ["name", "target", "username"], title="Profiles")
+    if as_json:
+        print_json(rows)
+        return
+    print_table(rows, ["name", "target", "username", "secret"], title="Profiles")
 
 
 @profiles.command("remove")

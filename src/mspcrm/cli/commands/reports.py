@@ -7,11 +7,14 @@ severity exists, so scripts and CI can gate on data quality.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from mspcrm.cli.common import console, emit, output_options, with_target
-from mspcrm.targets import Target
+
+if TYPE_CHECKING:
+    from mspcrm.targets import Target
 
 EXIT_FINDINGS = 5
 SEVERITIES = ("info", "warning", "error")

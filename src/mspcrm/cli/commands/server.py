@@ -9,7 +9,6 @@ import click
 from mspcrm import __version__
 from mspcrm.cli.common import console, database_option, open_services, settings_for
 from mspcrm.config import COMPAT_MODES, Settings
-from mspcrm.services.crm import build_services
 
 
 @click.command()
@@ -30,6 +29,7 @@ def serve(
     import uvicorn
 
     from mspcrm.api.app import create_app
+    from mspcrm.services.crm import build_services
     from mspcrm.services.demo import load_demo
 
     settings = settings_for(database, host=host, port=port, compat=compat)
@@ -69,7 +69,7 @@ def db() -> None:
 @database_option
 def db_upgrade(database: str | None) -> None:
     """Apply schema migrations and reference data (also done on every start)."""
-    with open_services(database) as services:
+    with open_services(database, create=True) as services:
         console.print(f"Database {services.db.url.split('@')[-1]} is up to date.")
 
 

@@ -11,7 +11,7 @@ mspcrm companies rollup ID
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
@@ -26,7 +26,9 @@ from mspcrm.cli.common import (
     with_target,
 )
 from mspcrm.errors import NotFoundError, ValidationError
-from mspcrm.targets import Target
+
+if TYPE_CHECKING:
+    from mspcrm.targets import Target
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts).")
 

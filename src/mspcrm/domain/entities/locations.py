@@ -42,4 +42,7 @@ COMPANY_LOCATION = Entity(
     list_fields=("name", "companyID", "city", "state", "isPrimary", "isActive"),
     search_fields=("name", "city", "address1", "postalCode"),
     indexed=("companyID",),
+    noun="site",  # what MSP staff call a company's location
+    plural="sites",
+    former_names=("locations",),
 )

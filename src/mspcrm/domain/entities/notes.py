@@ -33,4 +33,5 @@ COMPANY_NOTE = Entity(
     list_fields=("title", "companyID", "actionType", "createDateTime"),
     search_fields=("title", "description"),
     indexed=("companyID",),
+    former_names=("notes",),
 )
