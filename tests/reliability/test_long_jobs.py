@@ -105,7 +105,10 @@ def test_a_big_import_never_holds_up_another_users_write(
     live_server: LiveServer, tmp_path: Path, mode: str
 ) -> None:
     """20k rows in CI, 200k with MSPCRM_TEST_SIZE=large (the real import: 20k, 50k); a
-    second user writes meanwhile, each write answered in under a second."""
+    second user writes meanwhile. During a dry run (which holds no lock) each write is
+    answered in under a second; during a real import a write waits for at most the batch
+    under way (1,000 rows: 0.2-0.6 s here, up to ~1 s on a loaded machine), so the bound
+    is 2 s, against the 30 s a write used to wait before failing."""
     dry = mode == "dry-run"
     rows = size(20_000, 200_000 if dry else 50_000)
     source = _csv_file(tmp_path / "big.csv", rows)
@@ -150,6 +153,6 @@ def test_a_big_import_never_holds_up_another_users_write(
         f"meanwhile, slowest {max(latencies) * 1000:.0f} ms; server peak RSS {peak:.0f} MB"
     )
     assert len(latencies) >= 3, "the dry run ended before the writes could overlap it"
-    assert max(latencies) < 1.0
+    assert max(latencies) < (1.0 if dry else 2.0)
     if LARGE or os.environ.get("MSPCRM_CHECK_MEMORY"):
         assert peak < MEMORY_CAP_MB
