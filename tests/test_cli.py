@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
 from mspcrm.cli.main import cli
@@ -97,3 +98,38 @@ def test_udfs_add_and_list(db_url: str) -> None:
 def test_unknown_entity_exit_code(db_url: str) -> None:
     code, output = run(db_url, "udfs", "list", "Widgets")
     assert code == 3 and "No entity named 'Widgets'" in output
+
+
+def test_resources_revoke_and_rekey(db_url: str) -> None:
+    from mspcrm.config import Settings
+    from mspcrm.errors import AuthenticationError
+    from mspcrm.services.crm import build_services
+
+    user = "rekey@msp.example"
+    code, output = run(
+        db_url, "resources", "create", "--first-name", "R", "--last-name", "K", "--email", user,
+        "--api-user", "--integration-code", "OLDCODE", "--secret", "old-secret",
+    )  # fmt: skip
+    assert code == 0, output
+    code, output = run(db_url, "resources", "new-secret", user, "--json")
+    assert code == 0, output
+    secret = orjson.loads(output)["secret"]
+    code, output = run(db_url, "resources", "new-integration-code", user, "--json")
+    assert code == 0, output
+    new_code = orjson.loads(output)["apiIntegrationCode"]
+    assert run(db_url, "resources", "set-security-level", user, "read-only")[0] == 0
+    services = build_services(Settings(database_url=db_url))
+    try:
+        found = services.auth.principal(user, secret, new_code)
+        assert found.security_level == "read-only"
+        for old in ((user, "old-secret", new_code), (user, secret, "OLDCODE")):
+            with pytest.raises(AuthenticationError):
+                services.auth.principal(*old)
+        code, output = run(db_url, "resources", "deactivate", user)
+        assert code == 0 and "inactive" in output
+        with pytest.raises(AuthenticationError) as refused:  # it was cached: revoked at once
+            services.auth.principal(user, secret, new_code)
+        assert refused.value.reason == "inactive"
+        assert run(db_url, "resources", "deactivate", "nobody@x.example")[0] != 0
+    finally:
+        services.close()

@@ -36,6 +36,7 @@ from mspcrm.domain.entity import Entity
 from mspcrm.services.crm import Services
 from mspcrm.services.duplicates import reindex_record
 from mspcrm.store import match_keys, repository
+from mspcrm.store.duplicate_keys import add_company_countries
 
 SYLLABLES = [
     "ba",
@@ -204,9 +205,11 @@ def _store(services: Services, entity: Entity, rows: list[dict[str, Any]]) -> li
 def _brute_force(
     services: Services, entity: Entity, ids: list[int], scorer: Scorer
 ) -> tuple[dict[tuple[int, int], Match], set[tuple[int, int]]]:
-    """Every pair's score, and the pairs that share a blocking key."""
+    """Every pair's score, and the pairs that share a blocking key (a contact's phones read in
+    its company's country, as the scan reads them)."""
     with services.db.read() as conn:
         records = repository.get_many(conn, entity, ids)
+        add_company_countries(conn, entity, profile_for(entity.name), records)
     keys_of = profile_for(entity.name).blocking_keys
     keys = {record["id"]: keys_of(record) for record in records}
     scores = {(a["id"], b["id"]): scorer(a, b) for a, b in combinations(records, 2)}

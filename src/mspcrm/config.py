@@ -27,8 +27,22 @@ class Settings:
     requests_per_hour: int = 10_000  # MSPCRM_REQUESTS_PER_HOUR, per database
     thread_limit: int = 3  # MSPCRM_THREAD_LIMIT, per integration code + endpoint
     thread_lease_seconds: float = 300.0  # MSPCRM_THREAD_LEASE_SECONDS, a crashed request's slot
-    login_failure_limit: int = 10  # MSPCRM_LOGIN_FAILURE_LIMIT, per username and per address
-    login_failure_window_seconds: float = 300.0  # MSPCRM_LOGIN_FAILURE_WINDOW_SECONDS
+    # failed sign-ins before a wait (doubling per failure, from login_backoff_seconds up to
+    # login_backoff_max_seconds): per user name at one address, and per address
+    login_failure_limit: int = 10  # MSPCRM_LOGIN_FAILURE_LIMIT, per user name + address
+    login_address_failure_limit: int = 30  # MSPCRM_LOGIN_ADDRESS_FAILURE_LIMIT, per address
+    login_failure_window_seconds: float = 900.0  # MSPCRM_LOGIN_FAILURE_WINDOW_SECONDS, memory
+    login_backoff_seconds: float = 1.0  # MSPCRM_LOGIN_BACKOFF_SECONDS, the first wait
+    login_backoff_max_seconds: float = 300.0  # MSPCRM_LOGIN_BACKOFF_MAX_SECONDS
+    # X-Forwarded-For is believed only from these peers (comma-separated IPs or networks,
+    # "*" for any); empty: from nobody, the socket's peer is the client
+    forwarded_allow_ips: str = ""  # MSPCRM_FORWARDED_ALLOW_IPS
+    # slow clients (mspcrm serve): a request's headers, and its body (between two chunks
+    # and in all), must arrive within these; 0 turns one off
+    header_timeout_seconds: float = 10.0  # MSPCRM_HEADER_TIMEOUT_SECONDS
+    body_idle_timeout_seconds: float = 30.0  # MSPCRM_BODY_IDLE_TIMEOUT_SECONDS
+    body_timeout_seconds: float = 120.0  # MSPCRM_BODY_TIMEOUT_SECONDS
+    http: str = "auto"  # MSPCRM_HTTP: uvicorn's HTTP/1.1 parser, auto | httptools | h11
     query_timeout_seconds: float = 30.0  # MSPCRM_QUERY_TIMEOUT_SECONDS
     max_body_bytes: int = 2 * 1024 * 1024  # MSPCRM_MAX_BODY_BYTES
     max_json_depth: int = 32  # MSPCRM_MAX_JSON_DEPTH

@@ -28,7 +28,7 @@ def test_healthz_is_503_when_the_schema_is_behind(services: Services) -> None:
     try:
         with TestClient(create_app(services=services)) as anonymous:
             answer = anonymous.get("/healthz")
-    finally:  # the next test on this PostgreSQL schema must find it current again
+    finally:  # the PostgreSQL schema is shared by a worker's tests: put the head back
         with services.db.engine.begin() as conn:
             conn.execute(sa.text(f"INSERT INTO {table} (version_num) VALUES (:v)"), {"v": newest})
     assert answer.status_code == 503

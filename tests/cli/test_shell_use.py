@@ -68,3 +68,9 @@ def test_a_command_in_the_wrong_folder_creates_no_database(tmp_path: Path) -> No
     assert done.returncode == 3
     assert "No database here" in done.stderr and "--database" in done.stderr
     assert not (tmp_path / "mspcrm.db").exists()
+
+
+def test_update_json_prints_the_record_as_it_is_now(demo_db: Path) -> None:
+    done = mspcrm("companies", "update", "6", "phone=555-0142", "--json", cwd=demo_db.parent)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["phone"] == "555-0142"

@@ -12,7 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from mspcrm.domain.duplicates import is_free_mail
-from mspcrm.domain.duplicates.normalise import email_domain, normalise_email, normalise_phone
+from mspcrm.domain.duplicates.legal_forms import standard_spelling
+from mspcrm.domain.duplicates.normalise import (
+    DEFAULT_REGION,
+    email_domain,
+    fold_text,
+    normalise_email,
+    normalise_phone,
+)
+from mspcrm.domain.duplicates.regions import record_region
 from mspcrm.domain.rules import invalid_emails
 from mspcrm.errors import ValidationError
 
@@ -25,11 +33,6 @@ PHONE_FIELDS = {
     "Contact": ("phone", "mobilePhone", "alternatePhone", "faxNumber"),
     "CompanyLocation": ("phone", "alternatePhone1", "alternatePhone2", "fax"),
 }
-LEGAL_SUFFIXES = {
-    "inc": "Inc.", "llc": "LLC", "ltd": "Ltd", "corp": "Corp.", "co": "Co.", "gmbh": "GmbH",
-    "plc": "PLC", "llp": "LLP", "pllc": "PLLC", "lp": "LP", "ag": "AG", "bv": "B.V.",
-    "sa": "S.A.", "pty": "Pty",
-}  # fmt: skip
 RULES: dict[str, tuple[str, str]] = {
     "company.no-account-manager": (WARNING, "an active company without an account manager"),
     "company.no-primary-contact": (WARNING, "an active company without a primary contact"),
@@ -190,19 +193,31 @@ def contact_findings(contact: Mapping[str, Any], company_type: Any) -> list[Find
     return out
 
 
-def phone_findings(entity: str, record: Mapping[str, Any], name: str) -> list[Finding]:
+def phone_findings(
+    entity: str,
+    record: Mapping[str, Any],
+    name: str,
+    *,
+    default_region: str = DEFAULT_REGION,
+    company_country: Any = None,
+) -> list[Finding]:
+    """Phone numbers that are not numbers, read as the duplicate scorer reads them: in the
+    company's country (``company_country``, a contact's), the record's own, or
+    ``default_region`` (the installation's)."""
+    region = record_region(record, default_region, company_country)
     out = []
     for field in PHONE_FIELDS.get(entity, ()):
         value = record.get(field)
-        if value and str(value).strip() and normalise_phone(str(value)) is None:
+        if value and str(value).strip() and normalise_phone(str(value), region) is None:
             out.append(
                 Finding(
                     "phone.unparseable",
                     entity,
                     int(record["id"]),
                     name,
-                    f"{field} {value!r} is not a phone number",
-                    f"write {field} with its country code, e.g. +1 555 010 0100",
+                    f"{field} {value!r} is not a phone number (read as a number in {region})",
+                    f"write {field} with its country code (e.g. +44 20 7946 0018), "
+                    "or set the record's country",
                 )
             )
     return out
@@ -273,8 +288,8 @@ def naming_findings(entity: str, record_id: int, name: str, *, legal: bool) -> l
 
 def _suffix_fix(name: str) -> str | None:
     head, _, last = name.rpartition(" ")
-    key = last.replace(".", "").replace(",", "").lower()
-    standard = LEGAL_SUFFIXES.get(key)
+    key = fold_text(last).replace(" ", "")
+    standard = standard_spelling(key)
     if not head or standard is None:
         return None
     stem = head.rstrip(",").rstrip()

@@ -10,13 +10,27 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mspcrm.domain.duplicates import normalise_phone, profile_for
+from mspcrm.domain.duplicates import DEFAULT_REGION, normalise_phone, profile_for, record_region
 from mspcrm.domain.entity import Entity
+from mspcrm.duplicate_lookup import add_company_countries
 from mspcrm.mcp.toolbox import Toolbox
 from mspcrm.sdk import F
 from mspcrm.sdk.query import Node, and_, or_
 
 CANDIDATES = 100
+# Evidence that names how two look-alike records differ or relate (weight 0 or less): shown
+# with every candidate, and with a find-or-create's "matched" answer.
+DIFFERENCE_SIGNALS = frozenset(
+    {
+        "different_company_type",
+        "different_company",
+        "different_country",
+        "inactive",
+        "parent_company",
+        "child_company",
+        "sibling_company",
+    }
+)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DOMAIN = re.compile(r"^(https?://)?(www\.)?[a-z0-9-]+(\.[a-z0-9-]+)+(/.*)?$", re.IGNORECASE)
 
@@ -85,7 +99,7 @@ def text_reason(entity: Entity, record: dict[str, Any], text: str) -> tuple[floa
             option = (70.0, f"{name} begins with {text!r}")
         elif wanted in value:
             option = (55.0, f"{name} contains {text!r}")
-        elif normalise_phone(value) and normalise_phone(value) == normalise_phone(wanted):
+        elif _same_phone(value, wanted, record_region(record, DEFAULT_REGION)):
             option = (90.0, f"{name} is the same phone number")
         else:
             continue
@@ -93,13 +107,42 @@ def text_reason(entity: Entity, record: dict[str, Any], text: str) -> tuple[floa
     return best
 
 
+def _same_phone(value: str, wanted: str, region: str) -> bool:
+    """The stored number (read in its record's country) and the searched one are equal."""
+    stored = normalise_phone(value, region)
+    return stored is not None and stored in (
+        normalise_phone(wanted, region),
+        normalise_phone(wanted),
+    )
+
+
+def differences(match: dict[str, Any]) -> list[str]:
+    """How a scored candidate differs from or relates to what was asked for, in words
+    ('different_company_type: Customer vs Prospect'): [] when nothing does."""
+    return [
+        f"{item['signal']}: {item['detail']}"
+        for item in match.get("evidence", ())
+        if item.get("signal") in DIFFERENCE_SIGNALS
+    ]
+
+
 def rank(
-    box: Toolbox, entity: Entity, text: str, kind: str, records: list[dict[str, Any]]
+    box: Toolbox,
+    entity: Entity,
+    text: str,
+    kind: str,
+    records: list[dict[str, Any]],
+    company_id: int | None = None,
 ) -> list[dict[str, Any]]:
     scorer = None
-    if entity.name in ("Company", "Contact"):
-        scorer = profile_for(entity.name).scorer
     probe = probe_for(entity, text, kind)
+    if entity.name in ("Company", "Contact"):
+        profile = profile_for(entity.name)
+        scorer = profile.scorer
+        if company_id is not None and profile.company_country:
+            probe[profile.company_country] = company_id
+        # a contact's phones are read in its company's country (the probe's: the one asked)
+        add_company_countries(box.client, profile, [probe, *records])
     ranked = []
     for record in records:
         score, reason = text_reason(entity, record, text)
@@ -108,7 +151,10 @@ def rank(
             match = scorer(probe, record)
             if match.score > score:
                 score = match.score
-            reasons = [e.detail for e in match.evidence] + reasons
+            reasons = [
+                f"{e.signal}: {e.detail}" if e.signal in DIFFERENCE_SIGNALS else e.detail
+                for e in match.evidence
+            ] + reasons
         if score <= 0:
             score, reasons = 30.0, [f"matched the query on {kind}, weakly"]
         ranked.append(
@@ -148,7 +194,8 @@ def search(box: Toolbox, args: dict[str, Any]) -> dict[str, Any]:
         )
     )
     unique = list({r["id"]: r for r in records}.values())
-    ranked = rank(box, entity, text, kind, unique)[:limit]
+    company_id = None if args.get("company_id") is None else int(args["company_id"])
+    ranked = rank(box, entity, text, kind, unique, company_id)[:limit]
     add_company_names(box, entity, ranked)
     return {
         "entity": entity.path,

@@ -18,6 +18,7 @@ from mspcrm.errors import ConflictError, ValidationError
 from mspcrm.mcp import safety
 from mspcrm.mcp.reads import require
 from mspcrm.mcp.schemas import coerce_picklists
+from mspcrm.mcp.search import differences
 from mspcrm.mcp.toolbox import Toolbox
 
 CONTROL = ("idempotency_key", "use_existing_id", "force_create")
@@ -74,7 +75,8 @@ def find_or_create(box: Toolbox, entity: Entity, args: dict[str, Any]) -> dict[s
         return outcome(box, entity, "created", record_id, skippedCandidates=matches)
     if check["verdict"] == "matched":
         best = matches[0]
-        return outcome(box, entity, "matched", int(best["id"]), match=best)
+        named = {"differences": differences(best)} if differences(best) else {}
+        return outcome(box, entity, "matched", int(best["id"]), match=best, **named)
     raise safety.Refusal(
         "ambiguous_match",
         f"{len(matches)} existing {entity.path} look like this one, and none clearly: "

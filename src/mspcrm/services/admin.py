@@ -12,6 +12,7 @@ from mspcrm.domain.udfs import UdfDefinition
 from mspcrm.errors import NotFoundError, ValidationError
 from mspcrm.services import auth
 from mspcrm.services.context import SYSTEM
+from mspcrm.services.keyed_hash import CODE_KEY, KeyedHasher
 from mspcrm.services.records import RecordService
 from mspcrm.store import catalog, credentials, security
 from mspcrm.store.database import Database
@@ -28,10 +29,17 @@ class ApiUser:
 
 
 class AdminService:
-    def __init__(self, db: Database, registry: Registry, records: RecordService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        registry: Registry,
+        records: RecordService,
+        codes: KeyedHasher | None = None,
+    ) -> None:
         self.db = db
         self.registry = registry
         self.records = records
+        self.codes = codes or KeyedHasher(db, CODE_KEY)
 
     def create_resource(
         self,
@@ -57,6 +65,8 @@ class AdminService:
         }
         if api_user:
             body["userType"] = 2
+        code = (integration_code or auth.new_integration_code()).strip()
+        code_hash = self.codes.digest(code)  # before the write: the key may be created first
         with self.db.write() as conn:
             resource_id = self.records.create_in(conn, RESOURCE, body, SYSTEM)
             self.records.related_update(
@@ -67,17 +77,61 @@ class AdminService:
             user = ApiUser(
                 resource_id=resource_id,
                 username=username or email,
-                integration_code=integration_code or auth.new_integration_code(),
+                integration_code=code,
                 secret=secret or auth.new_secret(),
             )
             credentials.add(
                 conn,
                 resource_id,
                 user.username,
-                user.integration_code,
+                code_hash,
                 auth.hash_secret(user.secret),
             )
             return resource_id, user
+
+    # ---- changes that revoke access (seen by every process on its next request) ---------
+    def set_active(self, username: str, active: bool) -> int:
+        """(De)activate the resource of API user ``username``; its id."""
+        with self.db.write() as conn:
+            resource_id = self._api_user_id(conn, username)
+            self.records.related_update(
+                conn, RESOURCE, {"id": resource_id}, {"isActive": active}, SYSTEM
+            )
+        return resource_id
+
+    def set_security_level(self, username: str, level: str) -> int:
+        self._check_level(level)
+        with self.db.write() as conn:
+            resource_id = self._api_user_id(conn, username)
+            self.records.related_update(
+                conn, RESOURCE, {"id": resource_id}, {"securityLevel": level}, SYSTEM
+            )
+        return resource_id
+
+    def new_secret(self, username: str, secret: str | None = None) -> ApiUser:
+        """A new secret for ``username`` (shown once); the old one stops working at once.
+        The integration code stays (only its hash is stored, so it is not shown)."""
+        chosen = secret or auth.new_secret()
+        with self.db.write() as conn:
+            resource_id = self._api_user_id(conn, username)
+            credentials.set_secret_hash(conn, resource_id, auth.hash_secret(chosen))
+        return ApiUser(resource_id, username.strip(), "", chosen)
+
+    def new_integration_code(self, username: str, code: str | None = None) -> ApiUser:
+        """A new integration code for ``username`` (shown once); the old one stops working."""
+        chosen = (code or auth.new_integration_code()).strip()
+        code_hash = self.codes.digest(chosen)
+        with self.db.write() as conn:
+            resource_id = self._api_user_id(conn, username)
+            credentials.set_code_hash(conn, resource_id, code_hash)
+        return ApiUser(resource_id, username.strip(), chosen, "")
+
+    @staticmethod
+    def _api_user_id(conn: Any, username: str) -> int:
+        row = credentials.find(conn, username)
+        if row is None:
+            raise NotFoundError(f"No API user named {username!r}")
+        return int(row.resource_id)
 
     def _check_level(self, name: str) -> None:
         """A built-in level or one defined with ``mspcrm security-levels add``."""

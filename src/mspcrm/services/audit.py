@@ -21,6 +21,7 @@ from mspcrm.query.ast import Group
 from mspcrm.services.duplicates import DuplicateService
 from mspcrm.store import repository
 from mspcrm.store.database import Database
+from mspcrm.store.duplicate_keys import default_region
 from mspcrm.store.reports import count_by, id_and_value
 
 BATCH = 2000
@@ -75,24 +76,30 @@ class AuditService:
         with self.db.read() as conn:
             contacts = count_by(conn, CONTACT, "companyID", {"primaryContact": True, "isActive": 1})
             sites = count_by(conn, COMPANY_LOCATION, "companyID", {"isPrimary": True})
+            region = default_region(conn)
         out: list[Finding] = []
         for company in self._stream(COMPANY):
             cid = company["id"]
             out += audit.company_findings(company, contacts.get(cid, 0), sites.get(cid, 0))
             name = str(company.get("companyName") or "")
             out += audit.naming_findings("Company", cid, name, legal=True)
-            out += audit.phone_findings("Company", company, name)
+            out += audit.phone_findings("Company", company, name, default_region=region)
         return out
 
     def _contacts(self) -> list[Finding]:
         with self.db.read() as conn:
             types = dict(id_and_value(conn, COMPANY, "companyType"))
+            countries = dict(id_and_value(conn, COMPANY, "countryID"))
+            region = default_region(conn)
         out: list[Finding] = []
         for contact in self._stream(CONTACT):
             out += audit.contact_findings(contact, types.get(contact["companyID"]))
             name = audit.contact_name(contact)
             if contact.get("isActive"):
-                out += audit.phone_findings("Contact", contact, name)
+                country = countries.get(contact["companyID"])
+                out += audit.phone_findings(
+                    "Contact", contact, name, default_region=region, company_country=country
+                )
             for part in ("firstName", "lastName"):
                 value = str(contact.get(part) or "")
                 out += [
@@ -103,11 +110,13 @@ class AuditService:
         return out
 
     def _locations(self) -> list[Finding]:
+        with self.db.read() as conn:
+            region = default_region(conn)
         out: list[Finding] = []
         for site in self._stream(COMPANY_LOCATION):
             name = str(site.get("name") or "")
             out += audit.naming_findings("CompanyLocation", site["id"], name, legal=False)
-            out += audit.phone_findings("CompanyLocation", site, name)
+            out += audit.phone_findings("CompanyLocation", site, name, default_region=region)
         return out
 
     def _opportunities(self, now: datetime) -> list[Finding]:

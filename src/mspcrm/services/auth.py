@@ -1,7 +1,14 @@
 """API credentials: argon2id hashes, verified once, then served from a short cache.
 
-The same work is done for an unknown user as for a wrong secret, so timing
-does not tell which usernames exist.
+An unknown user and a wrong secret get the same answer (status and message) after the
+same work (one argon2id verification, one keyed hash of the code), so neither the
+answer nor its timing tells which user names exist. Integration codes are compared as
+keyed hashes (``KeyedHasher``); the stored hash never gives the code back.
+
+The cache is exact: every use first reads the revocation counter (``Revocations``), and
+an entry verified under an older counter is never served, so a deactivated user, a
+changed secret or a changed security level takes effect on the next request in every
+process.
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from mspcrm.domain.entities import RESOURCE
 from mspcrm.errors import AuthenticationError, PermissionDeniedError
 from mspcrm.services.context import Actor
+from mspcrm.services.keyed_hash import CODE_KEY, KeyedHasher
 from mspcrm.services.limits import LoginLimiter
 from mspcrm.services.permissions import Permissions
+from mspcrm.services.revocation import Revocations
 from mspcrm.store import credentials, repository
 from mspcrm.store.database import Database
 
@@ -27,6 +36,7 @@ from mspcrm.store.database import Database
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(24))
 IMPERSONATING_LEVELS = ("full",)
+BAD_CREDENTIALS = "Invalid credentials: unknown UserName or wrong Secret"
 
 
 def hash_secret(secret: str) -> str:
@@ -67,12 +77,18 @@ class Authenticator:
         *,
         permissions: Permissions | None = None,
         logins: LoginLimiter | None = None,
+        codes: KeyedHasher | None = None,
+        revocations: Revocations | None = None,
     ) -> None:
         self.db = db
         self.cache_seconds = cache_seconds
         self.permissions = permissions
         self.logins = logins
-        self._cache: dict[tuple[str, str], tuple[Principal, float]] = {}
+        self.codes = codes or KeyedHasher(db, CODE_KEY)
+        self.revocations = revocations
+        if revocations is not None:
+            revocations.on_change(self.forget)
+        self._cache: dict[tuple[str, str], tuple[Principal, float, int]] = {}
         self._flights: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -88,7 +104,8 @@ class Authenticator:
                 "Missing credentials: send the ApiIntegrationCode, UserName and Secret headers",
                 reason="missing",
             )
-        hit = self.cached_principal(username, secret, integration_code)
+        generation = self.generation()
+        hit = self._cached(username, secret, integration_code, generation)
         if hit is not None:
             return hit
         key = self._cache_key(username, secret, integration_code)
@@ -97,7 +114,7 @@ class Authenticator:
         with flight:  # one verification per credential at a time; the others wait for it
             with self._lock:
                 hit_now = self._cache.get(key)
-            if hit_now is not None and hit_now[1] > time.monotonic():
+            if hit_now is not None and hit_now[1] > time.monotonic() and hit_now[2] == generation:
                 return hit_now[0]
             try:
                 found = self._limited_verify(username, secret, integration_code, client)
@@ -107,24 +124,43 @@ class Authenticator:
             with self._lock:
                 if len(self._cache) > 10_000:
                     self._cache.clear()
-                self._cache[key] = (found, time.monotonic() + self.cache_seconds)
+                # tagged with the counter read *before* the credential row: a change
+                # committed in between makes the entry stale at the next request
+                self._cache[key] = (found, time.monotonic() + self.cache_seconds, generation)
         return found
+
+    def generation(self) -> int:
+        """The revocation counter now (0 without a ``Revocations``)."""
+        return 0 if self.revocations is None else self.revocations.check()
+
+    def forget(self) -> None:
+        """Drop every verified credential (the revocation counter moved)."""
+        with self._lock:
+            self._cache.clear()
 
     def cached_principal(
         self, username: str, secret: str, integration_code: str
     ) -> Principal | None:
-        """The caller verified within the cache time, without touching the database; just
-        after it expires, still the cached answer while another request re-verifies it (so
-        a busy integration never queues behind the argon2 check)."""
+        """The caller verified within the cache time and under the current revocation
+        counter (one one-row read, no argon2); just after it expires, still the cached
+        answer while another request re-verifies it (so a busy integration never queues
+        behind the argon2 check)."""
         if not (username and secret and integration_code):
             return None
+        return self._cached(username, secret, integration_code, self.generation())
+
+    def _cached(
+        self, username: str, secret: str, integration_code: str, generation: int
+    ) -> Principal | None:
         key = self._cache_key(username, secret, integration_code)
         with self._lock:
             hit = self._cache.get(key)
             refreshing = key in self._flights
         if hit is None:
             return None
-        principal, expires = hit
+        principal, expires, verified_at = hit
+        if verified_at != generation:
+            return None
         now = time.monotonic()
         if now < expires or (refreshing and now < expires + self.cache_seconds):
             return principal
@@ -133,20 +169,23 @@ class Authenticator:
     def _limited_verify(
         self, username: str, secret: str, integration_code: str, client: str
     ) -> Principal:
-        """Verify, refusing early once a username or address has failed too often."""
+        """Verify, refused early while this user at this address, or this address, has to
+        wait after failing (``LoginLimiter``)."""
         if self.logins is None:
             return self._verify(username, secret, integration_code)
-        keys = self.logins.keys(username, client)
-        self.logins.check(keys)
+        attempt = self.logins.begin(username, client)
         try:
             found = self._verify(username, secret, integration_code)
         except AuthenticationError:
-            self.logins.failed(keys)
+            raise  # the attempt stays recorded as a failure
+        except Exception:
+            self.logins.cancel(attempt)  # our fault, not the caller's
             raise
-        self.logins.succeeded(keys)
+        self.logins.succeeded(attempt)
         return found
 
     def _verify(self, username: str, secret: str, integration_code: str) -> Principal:
+        """The same work and the same answer for an unknown user as for a wrong secret."""
         with self.db.read() as conn:
             row = credentials.find(conn, username)
         stored_hash = row.secret_hash if row is not None else _DUMMY_HASH
@@ -155,11 +194,13 @@ class Authenticator:
             secret_ok = row is not None
         except (VerificationError, InvalidHashError):
             secret_ok = False
+        stored_code = row.integration_code_hash if row is not None else ""
+        code_ok = self.codes.matches(integration_code.strip(), stored_code)
         if row is None:
-            raise AuthenticationError(f"Unknown API user {username!r}", reason="unknown_user")
+            raise AuthenticationError(BAD_CREDENTIALS, reason="unknown_user")
         if not secret_ok:
-            raise AuthenticationError("Invalid secret for this API user", reason="bad_secret")
-        if not secrets.compare_digest(row.integration_code, integration_code.strip()):
+            raise AuthenticationError(BAD_CREDENTIALS, reason="bad_secret")
+        if not code_ok:
             raise AuthenticationError(
                 "Invalid ApiIntegrationCode for this API user", reason="bad_integration_code"
             )

@@ -12,10 +12,12 @@ from mspcrm.services.admin import AdminService
 from mspcrm.services.agent_writes import AgentWriteLog
 from mspcrm.services.auth import Authenticator
 from mspcrm.services.duplicates import DuplicateService
+from mspcrm.services.keyed_hash import CODE_KEY, KeyedHasher
 from mspcrm.services.limits import LoginLimiter, RequestLimiter
 from mspcrm.services.merge import MergeService
 from mspcrm.services.permissions import Permissions
 from mspcrm.services.records import RecordService
+from mspcrm.services.revocation import Revocations
 from mspcrm.store.database import Database
 from mspcrm.store.limits import install_query_timeout
 from mspcrm.store.migrate import upgrade
@@ -33,10 +35,12 @@ class Services:
     duplicates: DuplicateService
     permissions: Permissions
     limits: RequestLimiter
+    revocations: Revocations
     agent_writes: AgentWriteLog
 
     def close(self) -> None:
         self.limits.unregister()
+        self.revocations.close()
         self.db.dispose()
         self.limits.db.dispose()
 
@@ -54,6 +58,9 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         duplicates.ensure_indexed()
     install_query_timeout(db, settings.query_timeout_seconds)
     permissions = Permissions(db, registry)
+    revocations = Revocations(db)
+    revocations.on_change(permissions.forget)
+    codes = KeyedHasher(db, CODE_KEY)
     limits_db = db  # SQLite: own connections without fsync, counters need not survive power loss
     if db.dialect == "sqlite":
         limits_db = Database(settings.database_url, sqlite_sync="NORMAL")
@@ -69,10 +76,15 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
             logins=LoginLimiter(
                 limits_db,
                 limit=settings.login_failure_limit,
+                address_limit=settings.login_address_failure_limit,
                 window=settings.login_failure_window_seconds,
+                backoff=settings.login_backoff_seconds,
+                max_backoff=settings.login_backoff_max_seconds,
             ),
+            codes=codes,
+            revocations=revocations,
         ),
-        admin=AdminService(db, registry, records),
+        admin=AdminService(db, registry, records, codes),
         merges=MergeService(db, registry),
         duplicates=duplicates,
         permissions=permissions,
@@ -82,5 +94,6 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
             threads=settings.thread_limit,
             lease_seconds=settings.thread_lease_seconds,
         ),
+        revocations=revocations,
         agent_writes=AgentWriteLog(db),
     )

@@ -10,8 +10,13 @@ from mspcrm.domain.udfs import UdfDefinition
 from mspcrm.services.admin import ApiUser
 from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services
+from mspcrm.services.settings import SettingsService
+from mspcrm.store.duplicate_keys import DEFAULT_REGION_SETTING
 
 DEMO_USERNAME = "demo-api@msp.example"
+# The demo MSP is in the US: a number written without a country code on a record without a
+# country is read as a US number (``mspcrm settings set default-region GB`` for a UK MSP).
+DEMO_REGION = "US"
 
 COMPANIES: list[dict[str, Any]] = [
     {
@@ -52,7 +57,13 @@ COMPANIES: list[dict[str, Any]] = [
         "country": "USA",
         "webAddress": "initech.example",
     },
-    {"companyName": "Umbrella Supplies", "companyType": 5, "city": "London", "country": "GB"},
+    {
+        "companyName": "Umbrella Supplies",
+        "companyType": 5,
+        "phone": "020 7946 0018",
+        "city": "London",
+        "country": "GB",
+    },
     {
         "companyName": "Stark Logistics",
         "companyType": 4,
@@ -98,6 +109,7 @@ def load_demo(services: Services) -> ApiUser | None:
     """Fill an empty installation; returns the demo API user, or None if already there."""
     if services.auth.known_user(DEMO_USERNAME):
         return None
+    SettingsService(services.db, services.duplicates).set(DEFAULT_REGION_SETTING, DEMO_REGION)
     admin = services.admin
     managers = [
         admin.create_resource(first, last, email, title="Account Manager")[0]

@@ -13,6 +13,10 @@ Contact:
   once (``BlockScorer``), normalising no more of a record than it needs. Every read is
   its own short transaction (a read is capped at the query timeout); memory holds one
   page and one batch, not the table.
+
+Phone numbers are read in each record's region: its country (a contact's: its company's,
+added to the record here), else the installation's default region (the
+``default-region`` setting, ``mspcrm settings set default-region GB``).
 """
 
 from __future__ import annotations
@@ -45,6 +49,12 @@ from mspcrm.domain.validation import read_body
 from mspcrm.query.ast import Group
 from mspcrm.store import match_keys, repository
 from mspcrm.store.database import Database
+from mspcrm.store.duplicate_keys import (
+    add_company_countries,
+    declared_entity,
+    rebuild_keys,
+    regional_profile,
+)
 
 MAX_BLOCK = 500  # a key shared by more records is too common to compare them all
 CANDIDATES = 200  # records a check scores
@@ -61,8 +71,24 @@ def reindex_record(conn: Connection, entity: Entity, record_id: int) -> None:
     if record is None:
         match_keys.remove(conn, entity.name, record_id)
         return
-    keys = profile_for(entity.name).blocking_keys(record)
-    match_keys.replace(conn, entity.name, record_id, keys)
+    profile = regional_profile(conn, entity.name)
+    add_company_countries(conn, entity, profile, [record])
+    match_keys.replace(conn, entity.name, record_id, profile.blocking_keys(record))
+
+
+def reindex_dependants(conn: Connection, entity: Entity, record_id: int) -> int:
+    """Refresh the keys of the records whose phones are read in this record's country (a
+    company's contacts, after its countryID changed); returns how many."""
+    done = 0
+    for profile in PROFILES.values():
+        field = profile.company_country
+        dependant = declared_entity(profile.entity)
+        if field is None or dependant.require(field).reference != entity.name:
+            continue
+        for found in repository.find_ids(conn, dependant, {field: record_id}, limit=100_000):
+            reindex_record(conn, dependant, found)
+            done += 1
+    return done
 
 
 class DuplicateService:
@@ -72,22 +98,25 @@ class DuplicateService:
 
     def check(self, entity_name: str, candidate: Any, *, limit: int = 10) -> DuplicateCheck:
         """Rank existing records against ``candidate`` (a wire-shaped body)."""
-        entity, profile = self._profile(entity_name)
+        entity = self.registry.by_name(entity_name)
         values = read_body(entity, candidate, {}, strict=False).values
         if isinstance(candidate, dict) and candidate.get("id") is not None:
             values["id"] = candidate["id"]
         own_id = record_id(values)
-        prepared = profile.prepare(values)
-        names = profile.prepare_names(values)
-        weights = {
-            key: IDENTITY_WEIGHT if profile.is_identity_key(key) else 1.0
-            for key in profile.keys_prepared(prepared)
-        }
         with self.db.read() as conn:
+            profile = regional_profile(conn, entity.name)
+            add_company_countries(conn, entity, profile, [values])
+            prepared = profile.prepare(values)
+            names = profile.prepare_names(values)
+            weights = {
+                key: IDENTITY_WEIGHT if profile.is_identity_key(key) else 1.0
+                for key in profile.keys_prepared(prepared)
+            }
             found, crowded = match_keys.shared_keys(
                 conn, entity.name, weights, limit=CANDIDATES, max_block=MAX_BLOCK
             )
             existing = match_keys.read_fields(conn, entity, profile.fields, [i for i, _ in found])
+            add_company_countries(conn, entity, profile, existing)
         # A candidate scores at most what its name and the identity keys it shares (or that
         # were too crowded to tell) add: scored best bound first, only as far as needed.
         everyone = _identity_weight(profile, crowded)
@@ -164,7 +193,9 @@ class DuplicateService:
         """Every pair sharing a key of a block of 2..``MAX_BLOCK`` records and scoring
         matched (or ambiguous), ordered by (left id, right id); ``progress`` gets the
         number of blocks read so far."""
-        entity, profile = self._profile(entity_name)
+        entity = self.registry.by_name(entity_name)
+        with self.db.read() as conn:
+            profile = regional_profile(conn, entity.name)
         families = _families(profile, include_ambiguous)
         found: dict[tuple[int, int], Pair] = {}
         # Short read transactions (a read is capped at the query timeout): the crowded
@@ -232,15 +263,17 @@ class DuplicateService:
         wanted = set(chain.from_iterable(ids for _, ids in batch))
         members = {i: previous[i] for i in wanted if i in previous}
         missing = sorted(wanted - members.keys())
-        for record in match_keys.read_fields(conn, entity, profile.fields, missing):
+        records = match_keys.read_fields(conn, entity, profile.fields, missing)
+        add_company_countries(conn, entity, profile, records)
+        for record in records:
             members[int(record["id"])] = Member(int(record["id"]), record)
         return members
 
     def reindex(self, entity_name: str) -> int:
         """Rebuild the blocking keys of every record of an entity; returns the count."""
-        entity, profile = self._profile(entity_name)
+        entity, _ = self._profile(entity_name)
         with self.db.write() as conn:
-            return match_keys.rebuild(conn, entity, profile.fields, profile.blocking_keys)
+            return rebuild_keys(conn, entity)
 
     def ensure_indexed(self) -> None:
         """Build the keys once for a database that has records but no keys yet."""

@@ -106,7 +106,7 @@ BULK_RULES: dict[str, BulkRules] = {
         lock="Company.companyName",
     ),
     "Contact": BulkRules(
-        normalise=frozenset({"tidy_email"}),
+        normalise=frozenset({"tidy_email", "inactive_is_not_primary"}),
         # one_email_per_company: a row with an e-mail is matched by (company, e-mail), which
         # finds every clash; location_of_same_company: rows naming a site go one by one;
         # roles_go_with_the_contact: deletes only

@@ -6,7 +6,8 @@
   "when usage falls"), and its ``Retry-After`` is the exact time until enough of the
   oldest buckets leave the window.
 * At most N (default 3) requests in flight per integration code + endpoint.
-* Failed sign-ins per username and per client address (``login_failures``).
+* Failed sign-ins per user name with address and per address, with a growing wait
+  (``LoginLimiter``, rows in ``login_failures``).
 
 **Two ways to admit.** A server process registers itself in the database when it
 starts serving (a row renewed while it lives). While it is the only one registered,
@@ -38,6 +39,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from mspcrm.errors import MspcrmError, QueryError, RateLimitedError, ThreadLimitError
+from mspcrm.services.keyed_hash import LOGIN_KEY, KeyedHasher
 from mspcrm.services.local_limits import LocalState
 from mspcrm.store import limits as store
 from mspcrm.store.database import Database
@@ -52,6 +54,12 @@ class Admission:
     slot_id: int | None  # the lease row written for this request, if any
     count: int  # requests in the rolling hour, this one included
     token: int = 0  # this process's own record of the slot
+
+
+def lease_scope(scope: str) -> str:
+    """What is kept for a scope (integration code + endpoint): a digest, so no integration
+    code is ever written in plain (lease rows are in the database)."""
+    return "h:" + hashlib.sha256(scope.encode()).hexdigest()[:40]
 
 
 class RequestLimiter:
@@ -106,6 +114,7 @@ class RequestLimiter:
     # ---- admission ----------------------------------------------------------------------
     def try_admit(self, scope: str) -> Admission | None:
         """Admit from memory when this process may (never blocks); None: call ``admit``."""
+        scope = lease_scope(scope)
         with self._lock:
             state, now = self._state, self.clock()
             if self.shared or state.synced_at is None or not self._fresh(now - state.synced_at):
@@ -140,7 +149,7 @@ class RequestLimiter:
     def sync_admit(self, scope: str) -> Admission:
         """``admit`` through the database (when ``try_admit`` said None)."""
         try:
-            return self._sync_admit(scope)
+            return self._sync_admit(lease_scope(scope))
         finally:
             self._syncing = False
 
@@ -266,49 +275,117 @@ class RequestLimiter:
             self._sync(conn, self.clock(), "")
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in being verified: its rows in ``login_failures`` (kept if it fails)."""
+
+    pair: str  # keyed hash of the user name with the address
+    address: str  # keyed hash of the address alone
+    rows: tuple[int, ...] = ()  # this attempt's rows: (user + address, address)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Failed sign-ins allowed before waiting, then a wait doubling with each failure."""
+
+    free: int  # failures before any wait
+    base: float = 1.0  # the first wait, in seconds
+    most: float = 300.0  # the longest wait
+
+    def wait(self, failures: int) -> float:
+        if self.free <= 0 or failures < self.free:
+            return 0.0
+        return min(self.most, self.base * 2.0 ** min(failures - self.free, 30))
+
+
 class LoginLimiter:
-    """At most ``limit`` failed sign-ins per username and per client address in ``window``."""
+    """Failed sign-ins slow the one who fails, never anyone else.
+
+    Two counts, each with its own allowance and a wait that doubles with every failure
+    past it (``Backoff``): per user name *and* address (one client guessing one user's
+    secret) and per address alone (one client trying many users). A right secret from
+    another address is never refused because of these failures; a success clears the
+    user-and-address count. Every attempt is recorded *before* its argon2 check, in one
+    serialised write transaction, so parallel guesses are counted exactly. Rows live in
+    ``login_failures`` (shared by every process, kept across restarts) for ``window``
+    seconds after each failure.
+    """
 
     def __init__(
-        self, db: Database, *, limit: int = 10, window: float = 300.0, clock: Clock = time.time
+        self,
+        db: Database,
+        *,
+        limit: int = 10,
+        address_limit: int = 30,
+        window: float = 900.0,
+        backoff: float = 1.0,
+        max_backoff: float = 300.0,
+        clock: Clock = time.time,
+        hasher: KeyedHasher | None = None,
     ) -> None:
         self.db = db
-        self.limit = limit
+        self.pair_backoff = Backoff(limit, backoff, max_backoff)
+        self.address_backoff = Backoff(address_limit, backoff, max_backoff)
         self.window = window
         self.clock = clock
+        self.hasher = hasher or KeyedHasher(db, LOGIN_KEY)
 
-    @staticmethod
-    def keys(username: str, address: str) -> list[str]:
-        """Hashed keys: no raw header text is stored."""
-        raw = [f"user:{username.strip().lower()}", f"addr:{address}"]
-        return [hashlib.sha256(k.encode()).hexdigest() for k in raw]
+    @property
+    def enabled(self) -> bool:
+        return self.pair_backoff.free > 0 or self.address_backoff.free > 0
 
-    def check(self, keys: list[str]) -> None:
-        if self.limit <= 0:
-            return
-        now = self.clock()
-        with self.db.read() as conn:
-            found = store.failure_times(conn, keys, now - self.window)
-        for times in found.values():
-            if len(times) >= self.limit:
-                wait = times[len(times) - self.limit] + self.window - now
+    def keys(self, username: str, address: str) -> tuple[str, str]:
+        """Keyed hashes: no user name or address is stored."""
+        pair = self.hasher.digest(f"pair:{username.strip().lower()}\x00{address}")
+        return pair, self.hasher.digest(f"addr:{address}")
+
+    def begin(self, username: str, address: str) -> Attempt | None:
+        """Record an attempt, or refuse it (429 with the wait) while either count waits."""
+        if not self.enabled:
+            return None
+        pair, addr = self.keys(username, address)
+        with self.db.write() as conn:
+            if self.db.dialect == "postgresql":
+                conn.exec_driver_sql(
+                    "SELECT pg_advisory_xact_lock(hashtext('mspcrm-login-failures'))"
+                )
+            now = self.clock()
+            store.forget_failures_before(conn, now - self.window)
+            found = store.failure_times(conn, [pair, addr], now - self.window)
+            wait = max(
+                self._remaining(found[pair], self.pair_backoff, now),
+                self._remaining(found[addr], self.address_backoff, now),
+            )
+            if wait > 0:
                 raise RateLimitedError(
-                    f"Too many failed sign-in attempts for this user or address: retry in "
+                    "Too many failed sign-in attempts from this address: retry in "
                     f"{math.ceil(wait)} seconds",
                     retry_after=max(1, math.ceil(wait)),
                 )
+            rows = store.add_failures(conn, [pair, addr], now)
+        return Attempt(pair, addr, tuple(rows))
 
-    def failed(self, keys: list[str]) -> None:
-        if self.limit <= 0:
+    @staticmethod
+    def _remaining(times: list[float], backoff: Backoff, now: float) -> float:
+        if not times:
+            return 0.0
+        return max(0.0, times[-1] + backoff.wait(len(times)) - now)
+
+    def succeeded(self, attempt: Attempt | None) -> None:
+        """The secret was right: the user-and-address count starts again, and this attempt
+        does not count against the address."""
+        if attempt is None:
             return
-        now = self.clock()
         with self.db.write() as conn:
-            store.add_failures(conn, keys, now, forget_before=now - self.window)
+            store.clear_failures(conn, attempt.pair)
+            store.forget_failures(conn, attempt.rows)
 
-    def succeeded(self, keys: list[str]) -> None:
-        if self.limit > 0:
-            with self.db.write() as conn:
-                store.clear_failures(conn, keys[0])
+    def cancel(self, attempt: Attempt | None) -> None:
+        """The check itself failed (not the caller): the attempt does not count."""
+        if attempt is None:
+            return
+        with self.db.write() as conn:
+            store.forget_failures(conn, attempt.rows)
 
 
 def timeout_error(exc: BaseException, seconds: float) -> MspcrmError | None:

@@ -1,4 +1,6 @@
-"""API credentials: one row per API user, the secret kept as an argon2id hash."""
+"""API credentials: one row per API user, the secret kept as an argon2id hash and the
+integration code as a keyed hash (HMAC-SHA256, ``services.auth.CodeHasher``): no stored
+value gives either back."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ def find(conn: Connection, username: str) -> Any | None:
         sa.select(
             ac.c.resource_id,
             ac.c.username,
-            ac.c.integration_code,
+            ac.c.integration_code_hash,
             ac.c.secret_hash,
             resources.c.is_active,
             resources.c.security_level,
@@ -33,7 +35,7 @@ def find(conn: Connection, username: str) -> Any | None:
 
 
 def add(
-    conn: Connection, resource_id: int, username: str, integration_code: str, secret_hash: str
+    conn: Connection, resource_id: int, username: str, code_hash: str, secret_hash: str
 ) -> None:
     if find(conn, username) is not None:
         raise ConflictError(f"An API user named {username!r} already exists")
@@ -42,8 +44,18 @@ def add(
             resource_id=resource_id,
             username=username.strip(),
             username_key=username.strip().lower(),
-            integration_code=integration_code,
+            integration_code_hash=code_hash,
             secret_hash=secret_hash,
             created_at=utc_now(),
         )
     )
+
+
+def set_secret_hash(conn: Connection, resource_id: int, secret_hash: str) -> bool:
+    statement = sa.update(ac).where(ac.c.resource_id == resource_id)
+    return bool(conn.execute(statement.values(secret_hash=secret_hash)).rowcount)
+
+
+def set_code_hash(conn: Connection, resource_id: int, code_hash: str) -> bool:
+    statement = sa.update(ac).where(ac.c.resource_id == resource_id)
+    return bool(conn.execute(statement.values(integration_code_hash=code_hash)).rowcount)

@@ -65,7 +65,7 @@ def forget_expired_slots(conn: Connection, now: float) -> None:
 
 
 # ---- serving processes: one registration row each, renewed while the process lives ---------
-SERVER = "~server:"  # scopes of request leases start with an upper-cased integration code
+SERVER = "~server:"  # scopes of request leases are digests ("h:...", services.limits)
 
 
 def register_server(conn: Connection, name: str, expires_at: float) -> None:
@@ -109,9 +109,21 @@ def failure_times(conn: Connection, keys: list[str], since: float) -> dict[str, 
     return found
 
 
-def add_failures(conn: Connection, keys: list[str], at: float, *, forget_before: float) -> None:
-    conn.execute(sa.delete(lf).where(lf.c.key.in_(keys), lf.c.at <= forget_before))
-    conn.execute(sa.insert(lf), [{"key": key, "at": at} for key in keys])
+def add_failures(conn: Connection, keys: list[str], at: float) -> list[int]:
+    """One row per key at ``at``; their ids, in the order of ``keys``."""
+    return [
+        int(conn.execute(sa.insert(lf).values(key=key, at=at).returning(lf.c.id)).scalar_one())
+        for key in keys
+    ]
+
+
+def forget_failures_before(conn: Connection, at: float) -> None:
+    conn.execute(sa.delete(lf).where(lf.c.at <= at))
+
+
+def forget_failures(conn: Connection, row_ids: tuple[int, ...]) -> None:
+    if row_ids:
+        conn.execute(sa.delete(lf).where(lf.c.id.in_(row_ids)))
 
 
 def clear_failures(conn: Connection, key: str) -> None:

@@ -217,7 +217,7 @@ api_credentials = sa.Table(
     ),
     sa.Column("username", sa.String(254), nullable=False),
     sa.Column("username_key", sa.String(254), nullable=False, unique=True),
-    sa.Column("integration_code", sa.String(100), nullable=False),
+    sa.Column("integration_code_hash", sa.String(64), nullable=False),  # HMAC-SHA256, hex
     sa.Column("secret_hash", sa.String(200), nullable=False),
     sa.Column("created_at", sa.DateTime(), nullable=False),
 )
@@ -326,6 +326,25 @@ login_failures = sa.Table(
     sa.Index("ix_login_failures_key", "key", "at"),
 )
 
+# ---- who may call: keys of the server, and a counter every revoking change bumps ----------
+server_keys = sa.Table(
+    "server_keys",
+    metadata,
+    sa.Column("name", sa.String(50), primary_key=True),
+    sa.Column("secret", sa.String(128), nullable=False),  # hex; created on first use
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+)
+
+# One row (id 1), bumped by database triggers (migration 0012) whenever a resource's
+# ``is_active`` or ``security_level`` changes, a credential row changes or goes, or a
+# security level is defined, redefined or removed: every process compares it per request.
+auth_generation = sa.Table(
+    "auth_generation",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("generation", sa.BigInteger(), nullable=False),
+)
+
 agent_writes = sa.Table(
     "agent_writes",
     metadata,
@@ -341,4 +360,12 @@ agent_writes = sa.Table(
     sa.Column("created_at", sa.DateTime(), nullable=False),
     sa.Column("finished_at", sa.DateTime(), nullable=True),
     sa.Index("ix_agent_writes_record", "entity", "record_id"),
+)
+
+installation_settings = sa.Table(
+    "installation_settings",
+    metadata,
+    sa.Column("name", sa.String(60), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+    sa.Column("updated_at", sa.DateTime(), nullable=False),
 )

@@ -75,6 +75,73 @@ def resources_create(
         console.print(f"{key}: {value}", highlight=False)
 
 
+@resources.command("deactivate")
+@click.argument("username")
+@database_option
+def resources_deactivate(username: str, database: str | None) -> None:
+    """Deactivate API user USERNAME: refused on its next request, by every server."""
+    with open_services(database) as services:
+        resource_id = services.admin.set_active(username, False)
+    console.print(f"Resource {resource_id} ({username}) is inactive.", highlight=False)
+
+
+@resources.command("activate")
+@click.argument("username")
+@database_option
+def resources_activate(username: str, database: str | None) -> None:
+    """Activate API user USERNAME again."""
+    with open_services(database) as services:
+        resource_id = services.admin.set_active(username, True)
+    console.print(f"Resource {resource_id} ({username}) is active.", highlight=False)
+
+
+@resources.command("set-security-level")
+@click.argument("username")
+@click.argument("level")
+@database_option
+def resources_set_level(username: str, level: str, database: str | None) -> None:
+    """Give API user USERNAME security level LEVEL (effective on its next request)."""
+    with open_services(database) as services:
+        resource_id = services.admin.set_security_level(username, level)
+    console.print(f"Resource {resource_id} ({username}) now has level {level}.", highlight=False)
+
+
+@resources.command("new-secret")
+@click.argument("username")
+@click.option("--secret", default=None, help="Default: a new random secret (printed once).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@database_option
+def resources_new_secret(
+    username: str, secret: str | None, as_json: bool, database: str | None
+) -> None:
+    """A new secret for API user USERNAME; the old one stops working at once."""
+    with open_services(database) as services:
+        user = services.admin.new_secret(username, secret)
+    _print_user({"userName": user.username, "secret": user.secret}, as_json)
+
+
+@resources.command("new-integration-code")
+@click.argument("username")
+@click.option("--integration-code", default=None, help="Default: a new random code.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@database_option
+def resources_new_code(
+    username: str, integration_code: str | None, as_json: bool, database: str | None
+) -> None:
+    """A new integration code for USERNAME (printed once: only its hash is stored)."""
+    with open_services(database) as services:
+        user = services.admin.new_integration_code(username, integration_code)
+    _print_user({"userName": user.username, "apiIntegrationCode": user.integration_code}, as_json)
+
+
+def _print_user(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(orjson.dumps(result).decode())
+        return
+    for key, value in result.items():
+        console.print(f"{key}: {value}", highlight=False)
+
+
 @click.group()
 def picklists() -> None:
     """Picklists (installation data): list and add values."""

@@ -223,12 +223,17 @@ def _update(entity: Entity) -> click.Command:
     @click.command("update")
     @click.argument("record_id", type=int)
     @click.argument("assignments", nargs=-1, required=True)
+    @click.option("--json", "as_json", is_flag=True, help="Print the updated record as JSON.")
     @with_target
-    def update(record_id: int, assignments: tuple[str, ...], target: Target) -> None:
+    def update(record_id: int, assignments: tuple[str, ...], as_json: bool, target: Target) -> None:
         """Change the given fields of one record (PATCH)."""
         body = parse_assignments(target.client.describe(entity.path), assignments)
         body["id"] = record_id
-        target.client.entity(entity.path).update(body)
+        records = target.client.entity(entity.path)
+        records.update(body)
+        if as_json:
+            print_json(records.get(record_id))  # what it is now, as `get --json` prints it
+            return
         console.print(f"Updated {entity.name} {record_id}", highlight=False)
 
     update.help = f"Change fields of {_a(entity.singular)}: ... update ID FIELD=VALUE ..."

@@ -45,6 +45,8 @@ from mspcrm.domain.duplicates.free_mail import (
     is_free_mail,
     is_shared_host,
 )
+from mspcrm.domain.duplicates.given_names import nickname_relation, transliterated
+from mspcrm.domain.duplicates.legal_forms import LEGAL_FORMS, LEGAL_SUFFIXES, LegalForm
 from mspcrm.domain.duplicates.model import (
     AMBIGUOUS,
     AMBIGUOUS_MIN_SCORE,
@@ -65,13 +67,14 @@ from mspcrm.domain.duplicates.model import (
 )
 from mspcrm.domain.duplicates.normalise import (
     DEFAULT_REGION,
-    LEGAL_SUFFIXES,
     address_key,
     company_name_key,
     fold_text,
+    format_phone,
     normalise_email,
     normalise_phone,
     person_name_key,
+    registrable_domain,
     web_domain,
 )
 from mspcrm.domain.duplicates.profiles import PROFILES, DuplicateProfile, profile_for
@@ -89,6 +92,7 @@ from mspcrm.domain.duplicates.ranking import (
     rank,
     rank_matches,
 )
+from mspcrm.domain.duplicates.regions import is_region, phone_region, record_region
 
 __all__ = [
     "AMBIGUOUS",
@@ -98,6 +102,7 @@ __all__ = [
     "DEFAULT_REGION",
     "FREE_MAIL_DOMAINS",
     "LEAD_MARGIN",
+    "LEGAL_FORMS",
     "LEGAL_SUFFIXES",
     "MATCHED",
     "MATCHED_MIN_SCORE",
@@ -112,6 +117,7 @@ __all__ = [
     "DuplicateCheck",
     "DuplicateProfile",
     "Evidence",
+    "LegalForm",
     "Match",
     "Member",
     "Pair",
@@ -133,22 +139,29 @@ __all__ = [
     "contact_keys",
     "duplicate_pairs",
     "fold_text",
+    "format_phone",
     "is_free_mail",
+    "is_region",
     "is_shared_host",
+    "nickname_relation",
     "normalise_email",
     "normalise_phone",
     "overall_verdict",
     "person_name_key",
+    "phone_region",
     "prepare_company",
     "prepare_contact",
     "profile_for",
     "rank",
     "rank_matches",
     "record_id",
+    "record_region",
+    "registrable_domain",
     "score_company",
     "score_company_features",
     "score_contact",
     "score_contact_features",
+    "transliterated",
     "verdict_for",
     "web_domain",
 ]

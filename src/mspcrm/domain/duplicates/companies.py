@@ -22,17 +22,22 @@ from mspcrm.domain.duplicates.model import (
     as_record_id,
     build_match,
     field_text,
+    is_inactive,
 )
 from mspcrm.domain.duplicates.normalise import (
     DEFAULT_REGION,
     company_name_key,
     consonant_skeleton,
+    domain_and_parents,
     fold_text,
+    format_phone,
+    is_public_suffix,
     normalise_phone,
     postal_key,
     street_key,
     web_domain,
 )
+from mspcrm.domain.duplicates.regions import phone_region
 
 W_NAME_EXACT: Final = 85.0  # same key after suffixes, case, accents, punctuation
 W_NAME_CONTAINED: Final = (
@@ -46,6 +51,10 @@ W_DIFFERENT_DOMAIN: Final = -25.0
 W_PHONE: Final = 35.0
 W_ADDRESS: Final = 25.0
 W_DIFFERENT_COUNTRY: Final = -20.0
+# A parent and its child, or two children of one parent, are related companies, not
+# duplicates: their score is held below "ambiguous" unless they share the web domain, a
+# phone number and the address (then the evidence says they are one company entered twice).
+RELATED_MAX_SCORE: Final = 40.0
 # Below this token_sort_ratio two names cannot be "name_similar" (the ratio is rounded to
 # one decimal before the NAME_SIMILAR_MIN_RATIO test: 84.95 may still count).
 _SIMILAR_CUTOFF: Final = NAME_SIMILAR_MIN_RATIO - 0.1
@@ -55,6 +64,13 @@ COMPANY_FIELDS: Final = (
     "companyName", "webAddress", *COMPANY_PHONE_FIELDS, "address1", "city", "postalCode",
     "countryID",
 )  # fmt: skip
+# Read besides: how two companies relate (the hierarchy) and differ (type, active state).
+COMPANY_CONTEXT_FIELDS: Final = ("parentCompanyID", "companyType", "isActive")
+# Company.companyType's labels (the static picklist), for naming a difference.
+COMPANY_TYPES: Final = {
+    1: "Customer", 2: "Lead", 3: "Prospect", 4: "Dead", 5: "Suspect", 6: "Vendor",
+    7: "Cancelation", 8: "Partner",
+}  # fmt: skip
 # Words too common to be a blocking key of their own.
 GENERIC_NAME_TOKENS: Final = frozenset(
     {
@@ -74,10 +90,6 @@ IDENTITY_FAMILIES: Final = frozenset(IDENTITY_ORDER)
 # is name evidence): a pair whose names say nothing scores at most the sum of these.
 IDENTITY_WEIGHTS: Final = {"name": 0.0, "domain": W_WEB_DOMAIN, "phone": W_PHONE, "addr": W_ADDRESS}
 KEY_FAMILIES: Final = IDENTITY_FAMILIES | {"token", "name4", "skeleton"}
-# Second-level labels of country registries: "co.uk" is not one company's parent domain.
-_REGISTRY_LABELS: Final = frozenset(
-    {"co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go", "mil", "nom", "ltd", "plc"}
-)
 
 
 class CompanyFeatures(NamedTuple):
@@ -89,12 +101,15 @@ class CompanyFeatures(NamedTuple):
     words: frozenset[str]
     domain: str | None  # web_domain(webAddress)
     free_mail: bool
-    shared_host: bool
+    shared_host: bool  # or a public suffix ('co.uk'): nobody's own domain
     phones: frozenset[str]  # E.164
     street: str
     postal: str
     city: str
     country: str | None
+    parent: int | None  # parentCompanyID
+    company_type: str | None
+    inactive: bool  # isActive given and false
 
 
 class CompanyName(NamedTuple):
@@ -121,7 +136,8 @@ def prepare_company_name(record: Record) -> CompanyName:
 
 
 def prepare_company(record: Record, *, region: str = DEFAULT_REGION) -> CompanyFeatures:
-    """Everything ``score_company`` and ``blocking_keys_company`` read, normalised once."""
+    """Everything ``score_company`` and ``blocking_keys_company`` read, normalised once;
+    phones are read in the company's country, else in ``region`` (the installation's)."""
     name = company_name_key(field_text(record, "companyName"))
     domain = web_domain(field_text(record, "webAddress"))
     return CompanyFeatures(
@@ -131,13 +147,23 @@ def prepare_company(record: Record, *, region: str = DEFAULT_REGION) -> CompanyF
         words=frozenset(name.split()),
         domain=domain,
         free_mail=is_free_mail(domain),
-        shared_host=is_shared_host(domain),
-        phones=company_phones(record, region),
+        shared_host=is_shared_host(domain) or is_public_suffix(domain),
+        phones=company_phones(record, phone_region(record.get("countryID"), region)),
         street=street_key(field_text(record, "address1")),
         postal=postal_key(field_text(record, "postalCode")),
         city=fold_text(field_text(record, "city")),
         country=field_text(record, "countryID"),
+        parent=_id_or_none(record.get("parentCompanyID")),
+        company_type=field_text(record, "companyType"),
+        inactive=is_inactive(record.get("isActive")),
     )
+
+
+def _id_or_none(value: Any) -> int | None:
+    try:
+        return None if value is None or isinstance(value, bool) else int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def score_company(candidate: Record, existing: Record, *, region: str = DEFAULT_REGION) -> Match:
@@ -156,7 +182,77 @@ def score_company_features(candidate: CompanyFeatures, existing: CompanyFeatures
         *_address_evidence(candidate, existing),
         *_country_evidence(candidate, existing),
     ]
+    if any(item.weight > 0 for item in evidence):
+        evidence += _relationship_evidence(candidate, existing, evidence)
+        evidence += _differences(candidate, existing)
     return build_match(as_record_id(existing.id), evidence)
+
+
+def relationship(candidate: CompanyFeatures, existing: CompanyFeatures) -> str:
+    """How the hierarchy relates two companies: 'parent' (``existing`` is the candidate's
+    parent), 'child', 'sibling' (one parent), or '' (none known)."""
+    a, b = candidate.parent, existing.parent
+    a_id, b_id = _id_or_none(candidate.id), _id_or_none(existing.id)
+    if a is not None and a == b_id:
+        return "parent"
+    if b is not None and b == a_id:
+        return "child"
+    if a is not None and a == b:
+        return "sibling"
+    return ""
+
+
+_RELATION_WORDS: Final = {
+    "parent": "company {existing} is the parent of {candidate}",
+    "child": "company {existing} is a child of {candidate}",
+    "sibling": "companies {candidate} and {existing} are children of company {parent}",
+}
+_SAME_PLACE: Final = frozenset({"web_domain", "phone", "address"})
+
+
+def _relationship_evidence(
+    candidate: CompanyFeatures, existing: CompanyFeatures, evidence: list[Evidence]
+) -> list[Evidence]:
+    """Related companies are not duplicates: their score is held at ``RELATED_MAX_SCORE``
+    unless they share the web domain, a phone and the address."""
+    relation = relationship(candidate, existing)
+    if not relation:
+        return []
+    detail = _RELATION_WORDS[relation].format(
+        candidate=candidate.id if candidate.id is not None else "the candidate",
+        existing=existing.id,
+        parent=candidate.parent,
+    )
+    if {item.signal for item in evidence} >= _SAME_PLACE:
+        detail += "; but they share web domain, phone and address: one company entered twice?"
+        return [Evidence(f"{relation}_company", detail, 0.0)]
+    total = sum(item.weight for item in evidence)
+    held = min(0.0, RELATED_MAX_SCORE - total)
+    return [Evidence(f"{relation}_company", f"{detail}: related, not a duplicate", held)]
+
+
+def _differences(candidate: CompanyFeatures, existing: CompanyFeatures) -> list[Evidence]:
+    """What differs between two companies that look alike: the type, the active state."""
+    found = []
+    a, b = candidate.company_type, existing.company_type
+    if a is not None and b is not None and a != b:
+        found.append(
+            Evidence("different_company_type", f"{_type_label(a)} vs {_type_label(b)}", 0.0)
+        )
+    inactive = [f for f in (candidate, existing) if f.inactive]
+    if inactive:
+        who = ", ".join(
+            f"company {f.id}" if f.id is not None else "the candidate" for f in inactive
+        )
+        found.append(Evidence("inactive", f"{who} inactive", 0.0))
+    return found
+
+
+def _type_label(value: str) -> str:
+    try:
+        return COMPANY_TYPES.get(int(value), value)
+    except ValueError:
+        return value
 
 
 def names_may_be_similar(a: _Named, b: _Named) -> bool:
@@ -242,11 +338,16 @@ def _domain_evidence(candidate: CompanyFeatures, existing: CompanyFeatures) -> l
         detail = f"{', '.join(free)} is free mail, not company identity"
         return [Evidence("web_domain_free_mail_ignored", detail, 0.0)]
     shared = sorted({d for d, on in ((a, candidate.shared_host), (b, existing.shared_host)) if on})
+    suffixes = [d for d in shared if is_public_suffix(d)]
+    if suffixes:
+        detail = f"{', '.join(suffixes)} is a public suffix, nobody's own domain"
+        return [Evidence("web_domain_public_suffix_ignored", detail, 0.0)]
     if shared:
         detail = f"{', '.join(shared)} hosts unrelated businesses, not company identity"
         return [Evidence("web_domain_shared_host_ignored", detail, 0.0)]
     if a == b:
         return [Evidence("web_domain", a, W_WEB_DOMAIN)]
+    # (neither is a public suffix: those are ignored above, so a parent is the registrant's)
     if a.endswith(f".{b}") or b.endswith(f".{a}"):
         return [Evidence("web_domain", f"{a} and {b} (subdomain)", W_WEB_DOMAIN)]
     return [Evidence("different_domain", f"{a} vs {b}", W_DIFFERENT_DOMAIN)]
@@ -260,7 +361,8 @@ def company_phones(record: Record, region: str = DEFAULT_REGION) -> frozenset[st
 
 def _phone_evidence(candidate: CompanyFeatures, existing: CompanyFeatures) -> list[Evidence]:
     shared = candidate.phones & existing.phones
-    return [Evidence("phone", ", ".join(sorted(shared)), W_PHONE)] if shared else []
+    written = ", ".join(format_phone(number) for number in sorted(shared))
+    return [Evidence("phone", written, W_PHONE)] if shared else []
 
 
 def _address_evidence(candidate: CompanyFeatures, existing: CompanyFeatures) -> list[Evidence]:
@@ -326,15 +428,10 @@ def company_keys(features: CompanyFeatures, *, identity_only: bool = False) -> f
 
 
 def _domain_and_parents(domain: str) -> list[str]:
-    """'shop.acme.co.uk' -> itself and 'acme.co.uk' (a subdomain scores as the same domain)."""
-    labels = domain.split(".")
-    found = [domain]
-    for start in range(1, len(labels) - 1):
-        parent = ".".join(labels[start:])
-        registry = len(labels) - start == 2 and labels[start] in _REGISTRY_LABELS
-        if not registry and not is_free_mail(parent) and not is_shared_host(parent):
-            found.append(parent)
-    return found
+    """'shop.acme.co.uk' -> itself and 'acme.co.uk' (a subdomain scores as the same domain);
+    never a public suffix ('co.uk'), free mail or a shared host."""
+    found = domain_and_parents(domain)
+    return found[:1] + [p for p in found[1:] if not is_free_mail(p) and not is_shared_host(p)]
 
 
 def _postal_block(postal: str) -> str:

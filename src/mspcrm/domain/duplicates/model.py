@@ -102,3 +102,8 @@ def field_text(record: Record, name: str) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def is_inactive(value: Any) -> bool:
+    """An ``isActive`` value given and false (False, 0, '0', 'false'); None is not."""
+    return value is not None and str(value).strip().lower() in ("0", "false")

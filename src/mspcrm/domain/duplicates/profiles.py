@@ -9,12 +9,14 @@ give exactly what ``scorer`` and ``blocking_keys`` give on the records themselve
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from types import MappingProxyType
 from typing import Any, Final
 
 from mspcrm.domain.duplicates import companies, contacts
 from mspcrm.domain.duplicates.model import BlockingKeys, Match, Record, Scorer
+from mspcrm.domain.duplicates.normalise import DEFAULT_REGION
 from mspcrm.errors import ValidationError
 
 
@@ -29,6 +31,12 @@ class DuplicateProfile:
     others join pairs that only a similar name links, and ``may_be_similar`` tells cheaply
     whether two prepared records' names could (``similar_names``: which pairs of a list
     could, in bulk: at least those; ``name_weight``: the most the names add).
+
+    Phone numbers are read in each record's region (``regions.record_region``), falling
+    back to ``region``, the installation's default: ``for_region`` gives the profile for
+    another default. ``company_country``: where the record's region comes from its
+    company's country (a contact's), the field naming that company; the service adds the
+    company's ``countryID`` to the record as ``company_country_key``.
     """
 
     entity: str
@@ -46,18 +54,40 @@ class DuplicateProfile:
     may_be_similar: Callable[[Any, Any], bool]
     name_weight: Callable[[Any, Any], float]
     similar_names: Callable[[Sequence[Any]], set[tuple[int, int]]]
+    region: str = DEFAULT_REGION
+    company_country: str | None = None
+    company_country_key: str | None = None
+
+    def for_region(self, region: str) -> DuplicateProfile:
+        """This profile with ``region`` as the default region of phone numbers."""
+        region = region.upper()
+        if region == self.region:
+            return self
+        base = PROFILES[self.entity]
+        return replace(
+            base,
+            region=region,
+            scorer=_in_region(base.scorer, region),
+            blocking_keys=_in_region(base.blocking_keys, region),
+            prepare=_in_region(base.prepare, region),
+        )
 
     def is_identity_key(self, key: str) -> bool:
         """True for a key of an identity family ('domain:acme.com' for companies)."""
         return key.partition(":")[0] in self.identity_families
 
 
-def _prepare_company(record: Record) -> companies.CompanyFeatures:
-    return companies.prepare_company(record)
+def _in_region(function: Callable[..., Any], region: str) -> Any:
+    """``function`` (which takes ``region=``) with that region (scorer, keys, prepare)."""
+    return partial(function, region=region)
 
 
-def _prepare_contact(record: Record) -> contacts.ContactFeatures:
-    return contacts.prepare_contact(record)
+def _prepare_company(record: Record, *, region: str = DEFAULT_REGION) -> companies.CompanyFeatures:
+    return companies.prepare_company(record, region=region)
+
+
+def _prepare_contact(record: Record, *, region: str = DEFAULT_REGION) -> contacts.ContactFeatures:
+    return contacts.prepare_contact(record, region=region)
 
 
 PROFILES: Final[Mapping[str, DuplicateProfile]] = MappingProxyType(
@@ -66,7 +96,7 @@ PROFILES: Final[Mapping[str, DuplicateProfile]] = MappingProxyType(
             entity="Company",
             scorer=companies.score_company,
             blocking_keys=companies.blocking_keys_company,
-            fields=("id", *companies.COMPANY_FIELDS),
+            fields=("id", *companies.COMPANY_FIELDS, *companies.COMPANY_CONTEXT_FIELDS),
             prepare=_prepare_company,
             prepare_names=companies.prepare_company_name,
             score_prepared=companies.score_company_features,
@@ -83,7 +113,7 @@ PROFILES: Final[Mapping[str, DuplicateProfile]] = MappingProxyType(
             entity="Contact",
             scorer=contacts.score_contact,
             blocking_keys=contacts.blocking_keys_contact,
-            fields=("id", *contacts.CONTACT_FIELDS),
+            fields=("id", *contacts.CONTACT_FIELDS, *contacts.CONTACT_CONTEXT_FIELDS),
             prepare=_prepare_contact,
             prepare_names=contacts.prepare_contact_name,
             score_prepared=contacts.score_contact_features,
@@ -95,6 +125,8 @@ PROFILES: Final[Mapping[str, DuplicateProfile]] = MappingProxyType(
             may_be_similar=contacts.names_may_be_similar,
             name_weight=contacts.name_weight,
             similar_names=contacts.similar_name_pairs,
+            company_country="companyID",
+            company_country_key=contacts.COMPANY_COUNTRY,
         ),
     }
 )

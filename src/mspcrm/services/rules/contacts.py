@@ -1,7 +1,9 @@
-"""Contact rules: one e-mail per company, one primary contact, a location of the same company."""
+"""Contact rules: one e-mail per company, one primary contact (an active one), a location of
+the same company."""
 
 from __future__ import annotations
 
+from mspcrm.domain.duplicates.model import is_inactive
 from mspcrm.domain.entities import COMPANY_LOCATION, CONTACT
 from mspcrm.errors import ConflictError, ValidationError
 from mspcrm.services.hooks import WriteContext, rule
@@ -14,6 +16,16 @@ def tidy_email(ctx: WriteContext) -> None:
         value = ctx.values.get(name)
         if isinstance(value, str):
             ctx.values[name] = value.strip()
+
+
+@rule("Contact", "normalise", "create", "update")
+def inactive_is_not_primary(ctx: WriteContext) -> None:
+    """A contact set inactive stops being its company's primary contact (whatever path
+    deactivates it: PATCH, PUT, an import row), as ``contacts deactivate`` does."""
+    if "isActive" not in ctx.values and "primaryContact" not in ctx.values:
+        return
+    if is_inactive(ctx.final("isActive")) and ctx.final("primaryContact"):
+        ctx.values["primaryContact"] = False
 
 
 @rule("Contact", "before_write", "create", "update")

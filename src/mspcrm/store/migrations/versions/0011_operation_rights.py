@@ -19,12 +19,16 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     # Levels defined before import and export were rights of their own get neither: an
     # operator grants them with `mspcrm security-levels add NAME ... --operations ...`.
-    with op.batch_alter_table("security_levels") as batch:
-        batch.add_column(
-            sa.Column("operations", sa.String(length=100), nullable=False, server_default="")
-        )
+    # a plain ADD COLUMN on both engines: SQLite's batch mode would recreate the table and
+    # drop the revocation triggers of 0012 (a sibling of this revision, either may run first)
+    op.add_column(
+        "security_levels",
+        sa.Column("operations", sa.String(length=100), nullable=False, server_default=""),
+    )
 
 
 def downgrade() -> None:
+    # SQLite recreates the table here: after a downgrade, upgrade again to get 0012's
+    # triggers back (its create_triggers), or downgrade 0012 too
     with op.batch_alter_table("security_levels") as batch:
         batch.drop_column("operations")
