@@ -46,6 +46,7 @@ class Settings:
     query_timeout_seconds: float = 30.0  # MSPCRM_QUERY_TIMEOUT_SECONDS
     max_body_bytes: int = 2 * 1024 * 1024  # MSPCRM_MAX_BODY_BYTES
     max_json_depth: int = 32  # MSPCRM_MAX_JSON_DEPTH
+    max_import_bytes: int = 200 * 1024 * 1024  # MSPCRM_MAX_IMPORT_BYTES, an import's CSV body
 
     def __post_init__(self) -> None:
         if self.compat not in COMPAT_MODES:

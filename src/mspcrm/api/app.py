@@ -19,10 +19,12 @@ from starlette.routing import Route as StarletteRoute
 
 from mspcrm import __version__
 from mspcrm.api import autotask, guard, imports, native, workflows
+from mspcrm.api.access import AUTOTASK, check_declared, declare
 from mspcrm.api.credentials import caller
 from mspcrm.api.metrics import MetricsMiddleware, exposition
+from mspcrm.api.native import public
 from mspcrm.api.openapi import openapi_document
-from mspcrm.api.responses import error_response, json_response, unexpected_response
+from mspcrm.api.responses import error_response, json_response
 from mspcrm.config import Settings
 from mspcrm.errors import MspcrmError, NotFoundError
 from mspcrm.services.context import Actor
@@ -43,20 +45,19 @@ async def _autotask_endpoint(request: Request) -> Response:
         if route.kind in autotask.PUBLIC:
             return await handler(call)
         call.actor = await caller(request, services)
-        if route.kind not in guard.METADATA_KINDS and route.entity is not None and need:
-            await guard.permit(services, call.actor, [route.entity], (need,))
+        for entity, right in autotask.needs(route, need):
+            await guard.permit(services, call.actor, [entity], (right,))
         endpoint = route.entity.name if route.entity is not None else route.kind
         return await guard.limited(request, services, endpoint, lambda: handler(call))
     except MspcrmError as exc:
         return error_response(exc, autotask=autotask_mode)
     except Exception as exc:  # a real fault: logged, answered with a generic 500
-        known = guard.translate(exc, services)
-        if known is not None:
-            return error_response(known, autotask=autotask_mode)
-        return unexpected_response(exc)
+        return guard.fault(request, exc, services, autotask=autotask_mode)
 
 
 async def _landing(request: Request) -> Response:
+    if request.app.state.web_pages and web.wants_html(request):  # a browser: the pages
+        return await web.home(request)
     root = str(request.base_url).rstrip("/")
     return json_response(
         {
@@ -89,12 +90,22 @@ async def _dispatch(request: Request) -> Response:
     first = next((p for p in path.split("/") if p), "").lower()
     if first in ("atservicesrest", "v1.0"):
         return await _autotask_endpoint(request)
-    if first == "":
-        if request.app.state.web_pages and web.wants_html(request):  # a browser: the pages
-            return await web.home(request)
-        return await _landing(request)
     autotask_mode = request.app.state.services.settings.autotask_mode
     return error_response(NotFoundError(f"No route for {path}"), autotask=autotask_mode)
+
+
+def _routes(extensions: bool) -> list[StarletteRoute]:
+    """Every API route, each with its permission declaration (api/access.py); our own
+    ``/api/v1`` only with ``extensions``. The catch-all dispatcher comes last."""
+    declare(_dispatch, AUTOTASK)  # autotask.HANDLERS declares each (kind, method)
+    return [
+        StarletteRoute("/", public(_landing), methods=["GET", "HEAD"]),
+        # for monitoring: no credentials (what they show names no record)
+        StarletteRoute("/healthz", public(_healthz), methods=["GET", "HEAD"]),
+        StarletteRoute("/metrics", public(_metrics), methods=["GET"]),
+        *(_extension_routes() if extensions else []),
+        StarletteRoute("/{path:path}", _dispatch, methods=METHODS),
+    ]
 
 
 def create_app(
@@ -127,16 +138,12 @@ def create_app(
     services = services or build_services(settings or Settings())
     if extensions is None:
         extensions = local_actor is not None or not services.settings.autotask_mode
-    app = Starlette(
-        routes=[
-            StarletteRoute("/healthz", _healthz, methods=["GET", "HEAD"]),
-            StarletteRoute("/metrics", _metrics, methods=["GET"]),
-            *(_extension_routes() if extensions else []),
-            *(web.routes(services.registry) if extensions else []),
-            StarletteRoute("/{path:path}", _dispatch, methods=METHODS),
-        ],
-        lifespan=lifespan,
-    )
+    routes = _routes(extensions)
+    check_declared(routes)  # a route that declares no rights does not start
+    autotask.check_table()
+    # the web pages check sign-in, CSRF and the level's rights in web/guard.page
+    pages = web.routes(services.registry) if extensions else []
+    app = Starlette(routes=[*routes[:-1], *pages, routes[-1]], lifespan=lifespan)
     app.state.services = services
     app.state.web_pages = extensions
     app.state.health = HealthCheck(app.state.services.db)
@@ -150,7 +157,7 @@ def create_app(
 def _extension_routes() -> list[Any]:
     """Our own API under ``/api/v1`` (duplicates, merges, imports, workflows)."""
     return [
-        StarletteRoute("/api/v1/openapi.json", _openapi, methods=["GET"]),
+        StarletteRoute("/api/v1/openapi.json", public(_openapi), methods=["GET"]),
         *imports.routes(),
         *native.routes(),
         *workflows.routes(),

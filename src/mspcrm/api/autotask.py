@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mspcrm.api import guard
+from mspcrm.api.access import UndeclaredRouteError
 from mspcrm.api.paths import Route, resolve
 from mspcrm.api.responses import json_response
 from mspcrm.domain.entity import Entity
@@ -31,6 +32,7 @@ from mspcrm.errors import (
 from mspcrm.query.parser import MAX_RECORDS, load_search
 from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services
+from mspcrm.services.permissions import Right
 from mspcrm.services.records import Page
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -297,14 +299,16 @@ async def delete(call: Call) -> Response:
 
 
 # ---- the table --------------------------------------------------------------------------
-READ, CREATE, UPDATE, DELETE = "read", "create", "update", "delete"
-HANDLERS: dict[tuple[str, str], tuple[Handler, str]] = {
-    ("version", "GET"): (version, ""),
-    ("zone", "GET"): (zone, ""),
-    ("threshold", "GET"): (threshold, READ),
-    ("info", "GET"): (info, READ),
-    ("fields", "GET"): (fields, READ),
-    ("udfs", "GET"): (udfs, READ),
+# Each (route kind, method) and the right it needs on the route's entity (api/access.py);
+# None: the kinds in PUBLIC (no credentials) and AUTHENTICATED (every level may read them).
+READ, CREATE, UPDATE, DELETE = Right.READ, Right.CREATE, Right.UPDATE, Right.DELETE
+HANDLERS: dict[tuple[str, str], tuple[Handler, Right | None]] = {
+    ("version", "GET"): (version, None),
+    ("zone", "GET"): (zone, None),
+    ("threshold", "GET"): (threshold, None),
+    ("info", "GET"): (info, None),
+    ("fields", "GET"): (fields, None),
+    ("udfs", "GET"): (udfs, None),
     ("item", "GET"): (get_item, READ),
     ("child", "GET"): (get_item, READ),
     ("query", "GET"): (query, READ),
@@ -328,13 +332,37 @@ HANDLERS: dict[tuple[str, str], tuple[Handler, str]] = {
     ("child", "DELETE"): (delete, DELETE),
 }
 PUBLIC = ("version", "zone")
+AUTHENTICATED = ("info", "fields", "udfs", "threshold")  # metadata: readable at every level
 # Routes real Autotask does not have; the default mode accepts them because clients use them.
 NOT_IN_AUTOTASK = {("item", "PATCH"), ("item", "PUT"), ("child", "PATCH"), ("child", "PUT")}
 
 
-def _capability(entity: Entity, need: str) -> bool:
-    if need == READ:
-        return entity.can_query
+def check_table() -> None:
+    """Every (kind, method) of the table declares a right, or is public or metadata."""
+    loose = [
+        f"{kind} {method}"
+        for (kind, method), (_, need) in HANDLERS.items()
+        if need is None and kind not in (*PUBLIC, *AUTHENTICATED)
+    ]
+    if loose:
+        raise UndeclaredRouteError("Autotask routes without a right: " + ", ".join(loose))
+
+
+def needs(route: Route, need: Right | None) -> list[tuple[Entity, Right]]:
+    """The rights a route's call needs: ``need`` on its entity, and read on the parent of a
+    child route (checked before anything is looked up: a caller who may not read companies
+    learns nothing about which exist from ``/Companies/{id}/Contacts``)."""
+    if need is None or route.entity is None:
+        return []
+    found = [(route.entity, need)]
+    if route.parent is not None:
+        found.append((route.parent, READ))
+    return found
+
+
+def _capability(entity: Entity, need: Right | None) -> bool:
+    if need is None or need == READ:
+        return need is None or entity.can_query
     if need == CREATE:
         return entity.can_create and entity.api_writable
     if need == UPDATE:
@@ -352,7 +380,9 @@ def _autotask_has(route: Route, method: str) -> bool:
     return (route.kind, method) != ("item", "DELETE") or entity is None or entity.parent is None
 
 
-def pick_handler(route: Route, method: str, *, autotask: bool = False) -> tuple[Handler, str]:
+def pick_handler(
+    route: Route, method: str, *, autotask: bool = False
+) -> tuple[Handler, Right | None]:
     verb = "GET" if method == "HEAD" else method
     found = HANDLERS.get((route.kind, verb))
     allowed = found is not None and (route.entity is None or _capability(route.entity, found[1]))

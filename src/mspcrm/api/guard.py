@@ -4,21 +4,24 @@ security level's rights, and the request limits (one place, called by ``app`` an
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response, StreamingResponse
 
+from mspcrm.api.responses import error_response, unexpected_response
 from mspcrm.domain.entity import Entity
 from mspcrm.errors import MspcrmError, PayloadTooLargeError, ValidationError
 from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services
 from mspcrm.services.limits import timeout_error
+from mspcrm.services.permissions import Right
 
-METADATA_KINDS = ("info", "fields", "udfs", "threshold")  # readable at every level
+log = logging.getLogger("mspcrm.api")
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
@@ -65,14 +68,14 @@ def json_depth(value: Any, limit: int) -> int:
     return deepest
 
 
-def authorise(services: Services, actor: Actor, entity: Entity | None, need: str) -> None:
-    """The security level's rights for ``need`` (create/read/update/delete) on ``entity``."""
-    if entity is not None and need:
+def authorise(services: Services, actor: Actor, entity: Entity | None, need: Right) -> None:
+    """The security level's ``need`` (an entity right or an operation right) on ``entity``."""
+    if entity is not None:
         services.permissions.require(actor.security_level, entity, need)
 
 
 async def permit(
-    services: Services, actor: Actor, entities: list[Entity], needs: tuple[str, ...]
+    services: Services, actor: Actor, entities: list[Entity], needs: tuple[Right, ...]
 ) -> None:
     """``authorise`` every need on every entity; on the event loop when the level is cached."""
 
@@ -90,7 +93,8 @@ async def permit(
 async def limited(
     request: Request, services: Services, endpoint: str, run: Callable[[], Awaitable[Response]]
 ) -> Response:
-    """Count the request and hold a concurrency slot for integration code + endpoint."""
+    """Count the request and hold a concurrency slot for integration code + endpoint: one
+    slot per request, however long it runs; a streamed answer keeps it until its end."""
     if request.app.state.local_actor is not None:
         return await run()  # in-process CLI or agent use: not an external request
     code = request.headers.get("apiintegrationcode", "").strip().upper()
@@ -99,12 +103,49 @@ async def limited(
     admission = limits.try_admit(scope)
     if admission is None:
         admission = await run_in_threadpool(limits.sync_admit, scope)
-    try:
-        return await run()
-    finally:
+    held = [True]
+
+    async def release() -> None:
+        if not held[0]:
+            return
+        held[0] = False
         slot_id = limits.forget(admission)
         if slot_id is not None:
             await run_in_threadpool(limits.free, slot_id)
+
+    try:
+        response = await run()
+    except BaseException:
+        await release()
+        raise
+    if isinstance(response, StreamingResponse):
+        response.body_iterator = _releasing(response.body_iterator, release)
+        return response
+    await release()
+    return response
+
+
+async def _releasing(
+    chunks: AsyncIterable[Any], release: Callable[[], Awaitable[None]]
+) -> AsyncIterator[Any]:
+    """The stream, then the slot freed (also when the client leaves mid-stream)."""
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        await release()
+
+
+def fault(request: Request, exc: Exception, services: Services, *, autotask: bool) -> Response:
+    """A fault that is not an ``MspcrmError``: bad input or a cap in disguise (a 4xx), a
+    client that went away (one log line, no 500 logged), or a real fault (logged, a 500)."""
+    if isinstance(exc, ClientDisconnect):
+        log.info("client disconnected mid-request: %s %s", request.method, request.url.path)
+        return Response(status_code=400)  # never read: the client is gone
+    known = translate(exc, services)
+    if known is not None:
+        return error_response(known, autotask=autotask)
+    return unexpected_response(exc)
 
 
 def translate(exc: Exception, services: Services) -> MspcrmError | None:

@@ -1,45 +1,51 @@
 """Import and export in the native API: ``/api/v1/imports/{entity}``, ``/api/v1/exports/{entity}``.
 
 An import takes the CSV file as the request body (``text/csv``), spooled to a
-temporary file as it arrives (no size cap), and answers with the counts and
-the per-row report: every row for a dry run, the rejected rows otherwise. An
-export streams the import format (CSV or JSON) page by page.
+temporary file as it arrives and refused with a 413 past ``max_import_bytes``,
+and answers with the counts and the per-row report: the rows of a dry run (the
+first ``MAX_REPORTED_ROWS``), the rejected rows otherwise. An export streams the
+import format (CSV or JSON) page by page, holding its request slot until the end.
+
+Rights (api/access.py): an import needs the level's import right and create and
+update on the entity (a dry run: import and read); an export, the export right
+and read on the entity.
 """
 
 from __future__ import annotations
 
 import tempfile
-from typing import Any
+from typing import IO, Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from mspcrm.api.credentials import caller
-from mspcrm.api.native import endpoint, path_int, query_int
-from mspcrm.api.responses import error_response, unexpected_response
-from mspcrm.errors import MspcrmError, PermissionDeniedError
+from mspcrm.api.access import Access, Find
+from mspcrm.api.native import endpoint, flag, path_int, query_int
+from mspcrm.errors import PayloadTooLargeError, ValidationError
 from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services
-from mspcrm.services.exports import ExportService
+from mspcrm.services.exports import FORMATS, ExportService
 from mspcrm.services.import_run import ERROR, ImportOptions, RowResult
 from mspcrm.services.imports import ImportService
+from mspcrm.services.permissions import Right
 
 SPOOL_BYTES = 8 * 1024 * 1024
+MAX_REPORTED_ROWS = 10_000  # rows of a report kept in the answer (the counts cover all)
 MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
-TRUE = ("1", "true", "yes")
 
-
-def _flag(request: Request, name: str, default: bool) -> bool:
-    raw = request.query_params.get(name)
-    return default if raw is None else raw.strip().lower() in TRUE
+IMPORT = Access(
+    (Right.IMPORT, Right.CREATE, Right.UPDATE), Find.PATH, dry_run=(Right.IMPORT, Right.READ)
+)
+IMPORT_JOB = Access((Right.IMPORT,), Find.ALL)
+EXPORT = Access((Right.EXPORT, Right.READ), Find.PATH)
 
 
 def _options(request: Request) -> ImportOptions:
     options = ImportOptions(
-        dry_run=_flag(request, "dryRun", False),
-        update_existing=_flag(request, "updateExisting", True),
+        dry_run=flag(request, "dryRun"),
+        update_existing=flag(request, "updateExisting", True),
         resume_job=query_int(request, "resume"),
         file_name=request.query_params.get("fileName", "upload.csv"),
     )
@@ -49,25 +55,47 @@ def _options(request: Request) -> ImportOptions:
     return options
 
 
+async def spool_body(request: Request, spool: IO[bytes], max_bytes: int) -> int:
+    """Copy the body into ``spool`` as it arrives; a 413 as soon as it passes ``max_bytes``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLargeError(
+            f"The import file is over the limit of {max_bytes} bytes (max_import_bytes)"
+        )
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLargeError(
+                f"The import file is over the limit of {max_bytes} bytes (max_import_bytes)"
+            )
+        spool.write(chunk)
+    spool.seek(0)
+    return size
+
+
 async def import_file(request: Request, services: Services, actor: Actor) -> Any:
     options = _options(request)
     word = request.path_params["entity"]
     rows: list[dict[str, Any]] = []
+    omitted = [0]
 
     def keep(result: RowResult) -> None:
-        if options.dry_run or result.status == ERROR:
+        if not (options.dry_run or result.status == ERROR):
+            return
+        if len(rows) < MAX_REPORTED_ROWS:
             rows.append(result.to_wire())
+        else:
+            omitted[0] += 1
 
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-        async for chunk in request.stream():
-            spool.write(chunk)
-        spool.seek(0)
+        await spool_body(request, spool, services.settings.max_import_bytes)
         importer = ImportService(services.db, services.registry, services.records)
         writer = Actor(actor.resource_id, "import", actor.api_user_id, actor.security_level)
         result = await run_in_threadpool(
             lambda: importer.run(word, spool, writer, options, on_row=keep)
         )
-    return {**result.to_wire(), "rows": rows}
+    return {**result.to_wire(), "rows": rows, "rowsOmitted": omitted[0]}
 
 
 async def import_job(request: Request, services: Services, actor: Actor) -> Any:
@@ -76,30 +104,18 @@ async def import_job(request: Request, services: Services, actor: Actor) -> Any:
     return job.to_wire()
 
 
-async def export_file(request: Request) -> Response:
-    services: Services = request.app.state.services
+async def export_file(request: Request, services: Services, actor: Actor) -> Any:
     fmt = request.query_params.get("format", "csv").lower()
-    try:
-        await caller(request, services)
-        exporter = ExportService(services.registry, services.records)
-        chunks = await run_in_threadpool(exporter.stream, request.path_params["entity"], fmt)
-    except MspcrmError as exc:
-        return error_response(exc, autotask=False)
-    except Exception as exc:  # a real fault
-        return unexpected_response(exc)
+    if fmt not in FORMATS:
+        raise ValidationError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    exporter = ExportService(services.registry, services.records)
+    chunks = await run_in_threadpool(exporter.stream, request.path_params["entity"], fmt)
     return StreamingResponse(chunks, media_type=MEDIA[fmt])
-
-
-async def _dry_run_allowed(request: Request, services: Services, actor: Actor) -> Any:
-    """Imports write, so read-only users may only dry-run them."""
-    if actor.security_level == "read-only" and not _flag(request, "dryRun", False):
-        raise PermissionDeniedError("A read-only API user can only dry-run an import")
-    return await import_file(request, services, actor)
 
 
 def routes() -> list[Route]:
     return [
-        Route("/api/v1/imports/jobs/{id}", endpoint(import_job), methods=["GET"]),
-        Route("/api/v1/imports/{entity}", endpoint(_dry_run_allowed), methods=["POST"]),
-        Route("/api/v1/exports/{entity}", export_file, methods=["GET"]),
+        Route("/api/v1/imports/jobs/{id}", endpoint(import_job, IMPORT_JOB), methods=["GET"]),
+        Route("/api/v1/imports/{entity}", endpoint(import_file, IMPORT), methods=["POST"]),
+        Route("/api/v1/exports/{entity}", endpoint(export_file, EXPORT), methods=["GET"]),
     ]

@@ -5,7 +5,6 @@ Same credentials as the Autotask surface (the three headers); same error body.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,12 +14,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mspcrm.api import guard
+from mspcrm.api.access import PUBLIC, READ_ALL, WRITE_ALL, Access, Find, declare, with_referrers
 from mspcrm.api.credentials import caller
-from mspcrm.api.responses import error_response, json_response, unexpected_response
+from mspcrm.api.responses import error_response, json_response
 from mspcrm.domain.entity import Entity
-from mspcrm.errors import MspcrmError, ValidationError
+from mspcrm.errors import MspcrmError, NotFoundError, ValidationError
 from mspcrm.services.context import Actor
 from mspcrm.services.crm import Services
+from mspcrm.services.imports import import_entity
+from mspcrm.services.permissions import Right
 
 Endpoint = Callable[[Request, Services, Actor], Awaitable[Any]]
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -70,54 +72,76 @@ def query_int(request: Request, name: str) -> int | None:
     return value
 
 
-def endpoint(
-    fn: Endpoint,
-    *,
-    writes: bool = False,
-    needs: tuple[str, ...] | None = None,
-    entity_from: str = "",
-) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, check the security level, count and limit, run, answer JSON or the error.
+def endpoint(fn: Endpoint, access: Access) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, check the declared rights, count and limit, run, answer JSON or the error.
 
-    ``needs``: the rights the caller needs (default read, or create/update/delete with
-    ``writes``) on the entity named by the ``entity`` path parameter (``entity_from="path"``)
-    or the body's ``entity`` (``"body"``); with neither, on every entity.
+    ``fn`` answers a value (sent as JSON) or a ``Response`` of its own (a streamed export:
+    it holds its request slot until the stream ends).
     """
-    required = needs or (("create", "update", "delete") if writes else ("read",))
 
     async def handle(request: Request) -> Response:
         services: Services = request.app.state.services
         try:
             actor = await caller(request, services)
-            target = await _target(request, services, entity_from)
-            entities = [target] if target is not None else list(services.registry)
-            await guard.permit(services, actor, entities, required)
+            await enforce(request, services, actor, access)
 
             async def run() -> Response:
-                return json_response(await fn(request, services, actor))
+                answer = await fn(request, services, actor)
+                return answer if isinstance(answer, Response) else json_response(answer)
 
             return await guard.limited(request, services, f"api/v1/{fn.__name__}", run)
         except MspcrmError as exc:
             return error_response(exc, autotask=False)
-        except Exception as exc:  # a real fault
-            known = guard.translate(exc, services)
-            if known is not None:
-                return error_response(known, autotask=False)
-            return unexpected_response(exc)
+        except Exception as exc:  # a real fault, or a client gone
+            return guard.fault(request, exc, services, autotask=False)
 
+    declare(handle, access)
     return handle
 
 
-async def _target(request: Request, services: Services, entity_from: str) -> Entity | None:
-    if entity_from == "path":
-        return services.registry.by_name(request.path_params["entity"])
-    if entity_from == "body":
-        name = (await read_json(request)).get("entity")
-        if isinstance(name, str) and services.registry.by_path(name) is not None:
-            return services.registry.by_path(name)
-        with contextlib.suppress(MspcrmError):
-            return services.registry.by_name(str(name))
-    return None
+def public(
+    fn: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """A route anyone may call (no credentials): declared as such."""
+    declare(fn, PUBLIC)
+    return fn
+
+
+async def enforce(request: Request, services: Services, actor: Actor, access: Access) -> None:
+    """The declaration's rights on the entities it names, before the handler runs."""
+    needs = access.needs(dry_run=flag(request, "dryRun"))
+    if not needs:
+        return
+    entities = await _targets(request, services, access.find)
+    if access.referrers:
+        entities = with_referrers(services.registry, entities)
+    await guard.permit(services, actor, entities, needs)
+
+
+def flag(request: Request, name: str, default: bool = False) -> bool:
+    raw = request.query_params.get(name)
+    return default if raw is None else raw.strip().lower() in ("1", "true", "yes")
+
+
+async def _targets(request: Request, services: Services, find: Find) -> list[Entity]:
+    if find is Find.PATH:
+        return [entity_named(services, request.path_params["entity"])]
+    if find is Find.BODY:
+        return [entity_named(services, str((await read_json(request)).get("entity", "")))]
+    if find is Find.ALL:
+        return list(services.registry)
+    raise ValueError(f"{find} names no entity of a native route")
+
+
+def entity_named(services: Services, word: str) -> Entity:
+    """An entity by name, path or import word (``companies``, ``locations``), any case."""
+    found = services.registry.by_path(word)
+    if found is not None:
+        return found
+    try:
+        return services.registry.by_name(word)
+    except NotFoundError:
+        return import_entity(services.registry, word)
 
 
 # ---- history ------------------------------------------------------------------------------
@@ -182,29 +206,31 @@ async def duplicates_scan(request: Request, services: Services, actor: Actor) ->
     )
 
 
+READ_PATH = Access((Right.READ,), Find.PATH)
+# a merge plan shows the records that move to the kept one: read on every entity it touches
+PLAN = Access((Right.READ,), Find.BODY, referrers=True)
+MERGE = Access((Right.READ, Right.UPDATE, Right.DELETE), Find.BODY, referrers=True)
+
+
 def routes() -> list[Route]:
     return [
         Route(
             "/api/v1/{entity}/duplicates/check",
-            endpoint(duplicates_check, entity_from="path"),
+            endpoint(duplicates_check, READ_PATH),
             methods=["POST"],
         ),
         Route(
             "/api/v1/{entity}/duplicates/scan",
-            endpoint(duplicates_scan, entity_from="path"),
+            endpoint(duplicates_scan, READ_PATH),
             methods=["POST"],
         ),
-        Route("/api/v1/merges/plan", endpoint(merge_plan, entity_from="body"), methods=["POST"]),
-        Route(
-            "/api/v1/merges",
-            endpoint(merge_do, needs=("update", "delete"), entity_from="body"),
-            methods=["POST"],
-        ),
-        Route("/api/v1/merges/{id}", endpoint(merge_get), methods=["GET"]),
-        Route("/api/v1/merges/{id}/undo", endpoint(merge_undo, writes=True), methods=["POST"]),
+        Route("/api/v1/merges/plan", endpoint(merge_plan, PLAN), methods=["POST"]),
+        Route("/api/v1/merges", endpoint(merge_do, MERGE), methods=["POST"]),
+        Route("/api/v1/merges/{id}", endpoint(merge_get, READ_ALL), methods=["GET"]),
+        Route("/api/v1/merges/{id}/undo", endpoint(merge_undo, WRITE_ALL), methods=["POST"]),
         Route(
             "/api/v1/{entity}/{id}/history",
-            endpoint(record_history, entity_from="path"),
+            endpoint(record_history, READ_PATH),
             methods=["GET"],
         ),
     ]

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import Route
 
+from mspcrm.api.access import AUTHENTICATED, READ_ALL, WRITE_ALL, Access
 from mspcrm.api.native import endpoint, int_field, path_int, query_int, read_json
 from mspcrm.domain.onboarding_template import TEMPLATE
 from mspcrm.errors import NotFoundError, ValidationError
@@ -163,15 +164,18 @@ async def report(request: Request, services: Services, actor: Actor) -> Any:
 
 
 def routes() -> list[Route]:
-    def post(path: str, fn: Any, writes: bool = True) -> Route:
-        return Route(path, endpoint(fn, writes=writes), methods=["POST"])
+    """Workflows change or read records of several entities: they need the rights on every
+    entity (``WRITE_ALL``, ``READ_ALL``)."""
 
-    def get(path: str, fn: Any) -> Route:
-        return Route(path, endpoint(fn), methods=["GET"])
+    def post(path: str, fn: Any) -> Route:
+        return Route(path, endpoint(fn, WRITE_ALL), methods=["POST"])
+
+    def get(path: str, fn: Any, access: Access = READ_ALL) -> Route:
+        return Route(path, endpoint(fn, access), methods=["GET"])
 
     return [
         post("/api/v1/onboarding", onboard),
-        get("/api/v1/onboarding/template", onboarding_template),
+        get("/api/v1/onboarding/template", onboarding_template, AUTHENTICATED),
         post("/api/v1/{entity}/transfer", transfer),
         post("/api/v1/{entity}/{id}/deactivate", contact_deactivate),
         post("/api/v1/{entity}/{id}/move", contact_move),

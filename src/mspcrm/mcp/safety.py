@@ -12,8 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-ROOT_COMPANY_ID = 0  # the MSP's own company in Autotask and in mspcrm
-PROTECTED_FIELDS = ("companyName", "companyType", "isActive")
+from mspcrm.domain.rules import ROOT_COMPANY_ID, protected_company_changes
 
 
 class Refusal(Exception):
@@ -89,12 +88,11 @@ class Policy:
 
 
 def check_company_update(policy: Policy, record_id: int, changes: Mapping[str, Any]) -> None:
-    """A protected company may not be renamed, retyped or deactivated."""
+    """A protected company may not be renamed, retyped or deactivated by an agent, whatever
+    its level (company 0 is protected for every surface by the services' rule too)."""
     if record_id not in policy.protected:
         return
-    touched = [name for name in PROTECTED_FIELDS if name in changes]
-    if touched == ["isActive"] and changes["isActive"] in (True, 1, "true", "True"):
-        return
+    touched = protected_company_changes(changes)  # the rule the services apply to company 0
     if touched:
         raise Refusal(
             "protected_company",

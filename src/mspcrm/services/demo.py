@@ -28,6 +28,7 @@ class DemoLogins(ApiUser):
     web_username: str = ""
     web_password: str = ""
 
+
 COMPANIES: list[dict[str, Any]] = [
     {
         "companyName": "Acme Corporation",

@@ -95,7 +95,8 @@ BULK_RULES: dict[str, BulkRules] = {
         normalise=frozenset({"tidy_company_name"}),
         # no_duplicate_name: the natural key (companyName, compared as the rule compares it)
         # finds every clash before a create; no_cycle: rows naming a parent go one by one
-        before_write=frozenset({"no_duplicate_name", "no_cycle"}),
+        # msp_company_protected: updates only (the write path runs it), a create is never 0
+        before_write=frozenset({"no_duplicate_name", "no_cycle", "msp_company_protected"}),
         after_write=frozenset(
             {"primary_location_from_address", "address_follows_to_primary_location"}
         ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,12 @@ from mspcrm.store import bulk, import_jobs
 from mspcrm.store.import_jobs import ImportJob
 
 DEFAULT_BATCH = IMPORT_BATCH
+# Between two batches an import waits while other write transactions of this process wait
+# for the database (SQLite has one writer; its busy handler polls up to every 100 ms, so
+# without this the import's next batch would take the lock first, batch after batch), at
+# most this long per batch (a steady stream of writers still lets the import go on).
+GIVE_WAY_SECONDS = 1.0
+GIVE_WAY_POLL = 0.005
 
 
 @dataclass
@@ -195,7 +202,10 @@ class ImportRun:
 
     def execute(self, stream: IO[bytes], rejects: Path | None) -> None:
         counter, records = _records(stream)
-        header = next(records, None)
+        try:
+            header = next(records, None)
+        except csv.Error as exc:
+            raise unreadable(1, exc) from None
         if not header or not any(h.strip() for h in header):
             raise ValidationError("The file is empty: the first row must name the columns")
         problem = utf8_problem(header)
@@ -213,6 +223,7 @@ class ImportRun:
             else:
                 for batch in batches:
                     self._commit_batch(batch, mapper, counter)
+                    self._give_way()
                 self._finish()
         finally:
             if self.rejects is not None:
@@ -266,6 +277,12 @@ class ImportRun:
                 added[name] = added.get(name, 0) + 1
             import_jobs.advance(conn, self.job.id, batch[-1][0], added)
         self._report(batch, results, counter)
+
+    def _give_way(self) -> None:
+        """Let the write transactions waiting for the database go before the next batch."""
+        deadline = time.monotonic() + GIVE_WAY_SECONDS
+        while self.db.writers_waiting and time.monotonic() < deadline:
+            time.sleep(GIVE_WAY_POLL)
 
     def _finish(self) -> None:
         assert self.job is not None
@@ -332,15 +349,28 @@ def _batches(records: Iterator[list[str]], skip: int, size: int) -> Iterator[Bat
     """Numbered records (the header is row 1) after row ``skip``, ``size`` at a time;
     blank lines are numbered but not imported."""
     batch: Batch = []
-    for number, cells in enumerate(records, start=2):
-        if number <= skip or not cells or (len(cells) == 1 and not cells[0].strip()):
-            continue
-        batch.append((number, cells))
-        if len(batch) >= size:
-            yield batch
-            batch = []
+    number = 1
+    try:
+        for number, cells in enumerate(records, start=2):
+            if number <= skip or not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue
+            batch.append((number, cells))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    except csv.Error as exc:
+        raise unreadable(number + 1, exc) from None
     if batch:
         yield batch
+
+
+def unreadable(row: int, exc: csv.Error) -> ValidationError:
+    """A CSV the reader gives up on (a field over the limit, a NUL byte) as a 400 naming
+    the row, what went wrong and the limit; the rows before it are reported as usual."""
+    return ValidationError(
+        f"Row {row}: the file cannot be read as CSV ({exc}; a field may hold at most "
+        f"{csv.field_size_limit()} characters); rows after it were not imported"
+    )
 
 
 __all__ = [

@@ -90,13 +90,35 @@ class ImportService:
         if options.batch_size < 1:
             raise ValidationError("The batch size must be at least 1")
         started = time.perf_counter()
-        job = None if options.dry_run else self._job(entity, fingerprint(stream), options, actor)
-        if job is not None:  # a resumed job keeps the choice it started with
+        callbacks = (on_row, progress)
+        if options.dry_run:
+            result = self._dry_run(entity, stream, actor, options, callbacks, rejects)
+        else:
+            job = self._job(entity, fingerprint(stream), options, actor)
+            # a resumed job keeps the choice it started with
             options = replace(options, update_existing=job.update_existing)
-        run = ImportRun(self.records, entity, actor, options, job, (on_row, progress))
-        run.execute(stream, rejects)
-        run.result.seconds = time.perf_counter() - started
-        return run.result
+            run = ImportRun(self.records, entity, actor, options, job, callbacks)
+            run.execute(stream, rejects)
+            result = run.result
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _dry_run(
+        self,
+        entity: Entity,
+        stream: IO[bytes],
+        actor: Actor,
+        options: ImportOptions,
+        callbacks: tuple[RowCallback | None, ProgressCallback | None],
+        rejects: Path | None,
+    ) -> ImportResult:
+        """Every row as the real run would do it, played on a snapshot (``Database.snapshot``)
+        and thrown away: the live database is only read, nobody waits for the dry run."""
+        with self.db.snapshot() as copy:
+            records = self.records.on(copy)
+            run = ImportRun(records, entity, actor, options, None, callbacks)
+            run.execute(stream, rejects)
+            return run.result
 
     def _job(self, entity: Entity, digest: str, options: ImportOptions, actor: Actor) -> ImportJob:
         with self.db.write() as conn:

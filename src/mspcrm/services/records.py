@@ -94,6 +94,12 @@ class RecordService:
         self._picklist_cache = hot.PicklistCache()
         self._group = GroupCommit(db) if db.dialect == "sqlite" else None
 
+    def on(self, db: Database) -> RecordService:
+        """The same service (mode, checks) over another database: a dry run's snapshot."""
+        return RecordService(
+            db, self.registry, strict=self.strict, duplicate_checks=self.duplicate_checks
+        )
+
     # ---- metadata -------------------------------------------------------------------
     def udf_definitions(self, conn: Connection, entity: Entity) -> list[UdfDefinition]:
         """Read in ``conn``'s transaction every time; parsed again only when they changed."""
@@ -256,6 +262,7 @@ class RecordService:
             raise NotFoundError(f"{entity.name} not found: no {entity.name} with id {target}")
         self._check_parent_match(entity, current, parent_id)
         values = read.values
+        self._keep_parent(entity, values, parent_id, replace=replace)
         if replace:
             for f in entity.writable_fields:
                 values.setdefault(f.name, None)
@@ -340,6 +347,22 @@ class RecordService:
                 f"{parent_id} in the URL"
             )
         values[entity.parent.field] = parent_id
+
+    def _keep_parent(
+        self, entity: Entity, values: dict[str, Any], parent_id: int | None, *, replace: bool
+    ) -> None:
+        """An update through a child route leaves the child under the parent in the URL."""
+        if parent_id is None or entity.parent is None:
+            return
+        link = entity.parent.field
+        if link in values and values[link] != parent_id:
+            raise ValidationError(
+                f"{link} {values[link]}: a {entity.name} updated through its parent's route "
+                f"stays under {entity.parent.entity} {parent_id}; change {link} through "
+                f"/{entity.path} instead"
+            )
+        if replace:  # a PUT through the child route: the parent stays
+            values[link] = parent_id
 
     def _check_parent_match(
         self, entity: Entity, current: Mapping[str, Any], parent_id: int | None

@@ -297,6 +297,8 @@ security_levels = sa.Table(
     sa.Column("rights", JSON_TYPE, nullable=False),  # entity name (or "*") -> "crud" letters
     sa.Column("can_impersonate", sa.Boolean(), nullable=False),
     sa.Column("created_at", sa.DateTime(), nullable=False),
+    # the level's operation rights, comma separated: import, export (migration 0011)
+    sa.Column("operations", sa.String(100), nullable=False, server_default=""),
 )
 
 request_counts = sa.Table(

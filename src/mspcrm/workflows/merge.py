@@ -21,13 +21,13 @@ import orjson
 from mspcrm.domain.entities import CONTACT
 from mspcrm.domain.entity import Entity
 from mspcrm.domain.fields import Boolean, Flag
+from mspcrm.domain.rules import ROOT_COMPANY_ID
 from mspcrm.errors import NotFoundError, ValidationError
 from mspcrm.workflows.port import REGISTRY, Port, Record, eq
 
 MERGEABLE = ("Company", "Contact")
 UDFS = "userDefinedFields"
 UDF_PREFIX = f"{UDFS}."
-ROOT_COMPANY_ID = 0
 PRIMARY_FLAGS = {"CompanyLocation": "isPrimary", "Contact": "primaryContact"}
 
 

@@ -1,6 +1,9 @@
-"""``mspcrm security-levels``: named levels with per-entity create/read/update/delete rights."""
+"""``mspcrm security-levels``: named levels with per-entity create/read/update/delete rights
+and operation rights (import, export)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import click
 from rich.table import Table
@@ -27,23 +30,39 @@ def security_levels() -> None:
     multiple=True,
     help="Letters of c, r, u, d for the --entity before it (- for none).",
 )
+@click.option(
+    "--operations",
+    "operations",
+    multiple=True,
+    help="Operation rights of the level: import, export (comma separated or repeated). "
+    "An import also needs create and update on its entity; a dry run needs read.",
+)
 @click.option("--impersonate", is_flag=True, help="API users may send ImpersonationResourceId.")
 @database_option
 def add(
     name: str,
     entities: tuple[str, ...],
     rights: tuple[str, ...],
+    operations: tuple[str, ...],
     impersonate: bool,
     database: str | None,
 ) -> None:
-    """Create or replace level NAME: `--entity Companies --rights crud --entity * --rights r`."""
+    """Create or replace level NAME: `--entity Companies --rights crud --entity * --rights r
+    --operations import,export`."""
     if len(entities) != len(rights):
         raise click.UsageError("give one --rights after each --entity")
     with open_services(database) as services:
         level = services.permissions.define(
-            name, dict(zip(entities, rights, strict=True)), can_impersonate=impersonate
+            name,
+            dict(zip(entities, rights, strict=True)),
+            can_impersonate=impersonate,
+            operations=operations,
         )
-    console.print(f"Security level {level.name}: {_describe(dict(level.rights))}", highlight=False)
+    console.print(
+        f"Security level {level.name}: {_describe(dict(level.rights))}; "
+        f"operations: {_operations(level.operations)}",
+        highlight=False,
+    )
 
 
 @security_levels.command("list")
@@ -56,14 +75,24 @@ def list_levels(as_json: bool, database: str | None) -> None:
     if as_json:
         print_json(
             [
-                {"name": lv.name, "rights": dict(lv.rights), "canImpersonate": lv.can_impersonate}
+                {
+                    "name": lv.name,
+                    "rights": dict(lv.rights),
+                    "operations": sorted(str(o) for o in lv.operations),
+                    "canImpersonate": lv.can_impersonate,
+                }
                 for lv in levels
             ]
         )
         return
-    table = Table("Level", "Rights", "Impersonate")
+    table = Table("Level", "Rights", "Operations", "Impersonate")
     for lv in levels:
-        table.add_row(lv.name, _describe(dict(lv.rights)), "yes" if lv.can_impersonate else "no")
+        table.add_row(
+            lv.name,
+            _describe(dict(lv.rights)),
+            _operations(lv.operations),
+            "yes" if lv.can_impersonate else "no",
+        )
     console.print(table)
 
 
@@ -79,6 +108,10 @@ def remove(name: str, database: str | None) -> None:
 
 def _describe(rights: dict[str, str]) -> str:
     return ", ".join(f"{entity}={letters or '-'}" for entity, letters in sorted(rights.items()))
+
+
+def _operations(operations: Iterable[str]) -> str:
+    return ", ".join(sorted(str(o) for o in operations)) or "-"
 
 
 def register(cli: click.Group) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from mspcrm.domain.entities import COMPANY, COMPANY_LOCATION
-from mspcrm.errors import ValidationError
+from mspcrm.domain.rules import ROOT_COMPANY_ID, protected_company_changes
+from mspcrm.errors import PermissionDeniedError, ValidationError
 from mspcrm.services.hooks import WriteContext, rule
+from mspcrm.services.permissions import is_administrator
 from mspcrm.store import repository
 
 _SPACES = re.compile(r"\s+")
@@ -28,6 +30,20 @@ def tidy_company_name(ctx: WriteContext) -> None:
     name = ctx.values.get("companyName")
     if isinstance(name, str):
         ctx.values["companyName"] = _SPACES.sub(" ", name).strip()
+
+
+@rule("Company", "before_write", "update")
+def msp_company_protected(ctx: WriteContext) -> None:
+    """Company 0 is the MSP itself: only an administrator level renames, retypes or
+    deactivates it, whichever surface the write comes through (REST, native, CLI, agent)."""
+    if ctx.record_id != ROOT_COMPANY_ID or is_administrator(ctx.actor.security_level):
+        return
+    touched = protected_company_changes(ctx.values, ctx.current)
+    if touched:
+        raise PermissionDeniedError(
+            f"Company {ROOT_COMPANY_ID} is the MSP's own company: its {', '.join(touched)} "
+            "can be changed only by an administrator security level (full)"
+        )
 
 
 @rule("Company", "before_write", "create", "update")
