@@ -27,6 +27,7 @@ class Find(Enum):
     BODY = "body"  # the body's ``entity``
     ALL = "all"  # every entity (work across the whole CRM: audit, onboarding, undo)
     NONE = "none"  # no entity: any authenticated caller, or anyone when public
+    SESSION = "session"  # a web page: web/guard.page checks the signed-in resource's rights
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ AUTHENTICATED = Access((), Find.NONE)  # any API user, whatever the level
 READ_ALL = Access((Right.READ,), Find.ALL)
 WRITE_ALL = Access((Right.CREATE, Right.UPDATE, Right.DELETE), Find.ALL)
 AUTOTASK = Access((), Find.ROUTE)  # the route table declares each (kind, method)
+WEB_PAGE = Access((), Find.SESSION)  # its rights are declared with web/guard.page
 
 ATTRIBUTE = "mspcrm_access"
 
@@ -81,7 +83,7 @@ def check_declared(routes: Iterable[Any]) -> None:
     missing = [
         getattr(route, "path", repr(route))
         for route in routes
-        if declared(getattr(route, "endpoint", None) or _no_endpoint) is None
+        if declared(_target(route)) is None
     ]
     if missing:
         raise UndeclaredRouteError(
@@ -89,8 +91,21 @@ def check_declared(routes: Iterable[Any]) -> None:
         )
 
 
-def _no_endpoint() -> None:  # a route without an endpoint has no declaration either
+def _target(route: Any) -> Any:
+    """What a route runs: a Route's endpoint, a Mount's app."""
+    return getattr(route, "endpoint", None) or getattr(route, "app", None) or _no_endpoint
+
+
+def _no_endpoint() -> None:  # a route that runs nothing has no declaration either
     return None
+
+
+def declare_pages(routes: Iterable[Any]) -> None:
+    """The web pages: static files are public; every other page declares its rights with
+    ``web/guard.page`` (sign-in, CSRF, the signed-in resource's level), checked there."""
+    for route in routes:
+        target = _target(route)
+        declare(target, WEB_PAGE if hasattr(route, "endpoint") else PUBLIC)
 
 
 def with_referrers(registry: Registry, entities: list[Entity]) -> list[Entity]:

@@ -19,7 +19,7 @@ from starlette.routing import Route as StarletteRoute
 
 from mspcrm import __version__
 from mspcrm.api import autotask, guard, imports, native, workflows
-from mspcrm.api.access import AUTOTASK, check_declared, declare
+from mspcrm.api.access import AUTOTASK, check_declared, declare, declare_pages
 from mspcrm.api.credentials import caller
 from mspcrm.api.metrics import MetricsMiddleware, exposition
 from mspcrm.api.native import public
@@ -143,6 +143,8 @@ def create_app(
     autotask.check_table()
     # the web pages check sign-in, CSRF and the level's rights in web/guard.page
     pages = web.routes(services.registry) if extensions else []
+    declare_pages(pages)
+    check_declared(pages)
     app = Starlette(routes=[*routes[:-1], *pages, routes[-1]], lifespan=lifespan)
     app.state.services = services
     app.state.web_pages = extensions
