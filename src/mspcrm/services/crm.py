@@ -15,6 +15,7 @@ from mspcrm.services.limits import LoginLimiter, RequestLimiter
 from mspcrm.services.merge import MergeService
 from mspcrm.services.permissions import Permissions
 from mspcrm.services.records import RecordService
+from mspcrm.services.webhooks import WebhookService
 from mspcrm.store.database import Database
 from mspcrm.store.limits import install_query_timeout
 from mspcrm.store.migrate import upgrade
@@ -32,8 +33,10 @@ class Services:
     duplicates: DuplicateService
     permissions: Permissions
     limits: RequestLimiter
+    webhooks: WebhookService
 
     def close(self) -> None:
+        self.webhooks.stop_worker()
         self.limits.unregister()
         self.db.dispose()
         self.limits.db.dispose()
@@ -80,4 +83,5 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
             threads=settings.thread_limit,
             lease_seconds=settings.thread_lease_seconds,
         ),
+        webhooks=WebhookService(db, registry, records, settings),
     )
