@@ -75,6 +75,7 @@ class Receiver:
     host: str = "127.0.0.1"
     port: int = 0
     status: int = 200
+    statuses: dict[str, int] = field(default_factory=dict)  # by path, over ``status``
     headers: dict[str, str] = field(default_factory=dict)
     calls: list[Callout] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -96,7 +97,7 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
             raw = self.rfile.read(length)
             with receiver.lock:
                 receiver.calls.append(Callout(self.path, dict(self.headers), raw))
-            self.send_response(receiver.status)
+            self.send_response(receiver.statuses.get(self.path, receiver.status))
             for name, value in receiver.headers.items():
                 self.send_header(name, value)
             self.send_header("content-length", "2")
