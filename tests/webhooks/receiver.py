@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -76,6 +77,7 @@ class Receiver:
     port: int = 0
     status: int = 200
     statuses: dict[str, int] = field(default_factory=dict)  # by path, over ``status``
+    delay: float = 0.0  # seconds before answering
     headers: dict[str, str] = field(default_factory=dict)
     calls: list[Callout] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -97,12 +99,17 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
             raw = self.rfile.read(length)
             with receiver.lock:
                 receiver.calls.append(Callout(self.path, dict(self.headers), raw))
-            self.send_response(receiver.statuses.get(self.path, receiver.status))
-            for name, value in receiver.headers.items():
-                self.send_header(name, value)
-            self.send_header("content-length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
+            if receiver.delay:
+                time.sleep(receiver.delay)
+            try:
+                self.send_response(receiver.statuses.get(self.path, receiver.status))
+                for name, value in receiver.headers.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            except OSError:  # the sender was killed mid-callout (the crash test)
+                pass
 
         def log_message(self, *args: Any) -> None:
             pass
