@@ -15,8 +15,8 @@ ROOT = "/ATServicesRest/V1.0"
 
 def test_the_feed_reports_every_change_in_order(client: TestClient, services: Services) -> None:
     start = client.get("/api/v1/events", params={"wait": 0}).json()["next"]
-    company = client.post(f"{ROOT}/Companies", json={"companyName": "Feed & Co",
-                                                     "companyType": 1}).json()["itemId"]  # fmt: skip
+    body = {"companyName": "Feed & Co", "companyType": 1}
+    company = client.post(f"{ROOT}/Companies", json=body).json()["itemId"]
     client.patch(f"{ROOT}/Companies", json={"id": company, "phone": "555"})
     page = client.get("/api/v1/events", params={"after": start, "wait": 0}).json()
     mine = [e for e in page["events"] if e["EntityType"] == "Company" and e["Id"] == company]
