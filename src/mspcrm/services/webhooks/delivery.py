@@ -97,9 +97,16 @@ class WebhookDeliverer:
     """Sends one webhook's due callouts in order under its lease."""
 
     def __init__(
-        self, db: Database, records: RecordService, sender: Sender, owner: str, retry: RetryPolicy
+        self,
+        db: Database,
+        records: RecordService,
+        sender: Sender,
+        owner: str,
+        retry: RetryPolicy,
+        books: Database | None = None,
     ) -> None:
         self.db = db
+        self.books = books or db  # leases, delivery marks, error logs
         self.records = records
         self.sender = sender
         self.owner = owner
@@ -109,7 +116,7 @@ class WebhookDeliverer:
         """Deliver what is due; the number of callouts delivered."""
         if not self._lease(webhook_entity, webhook_id):
             return 0
-        delivered = 0
+        delivered, renew_at = 0, time.monotonic() + self.retry.lease_seconds / 3
         try:
             for row in self._due(webhook_entity, webhook_id):
                 outcome = self._send(BY_WEBHOOK[webhook_entity], row)
@@ -120,15 +127,18 @@ class WebhookDeliverer:
                     break
                 self._delivered(row)
                 delivered += 1
-                self._lease(webhook_entity, webhook_id)
+                if time.monotonic() > renew_at:
+                    if not self._lease(webhook_entity, webhook_id):
+                        break  # taken over (this process stalled): the other one goes on
+                    renew_at = time.monotonic() + self.retry.lease_seconds / 3
         finally:
-            with self.db.write() as conn:
+            with self.books.write() as conn:
                 store.release_lease(conn, webhook_entity, webhook_id, self.owner)
         return delivered
 
     def _lease(self, webhook_entity: str, webhook_id: int) -> bool:
         now = time.time()
-        with self.db.write() as conn:
+        with self.books.write() as conn:
             return store.take_lease(
                 conn, webhook_entity, webhook_id, self.owner, now, now + self.retry.lease_seconds
             )
@@ -150,7 +160,7 @@ class WebhookDeliverer:
             state = store.state(conn, row.webhook_entity, row.webhook_id)
         deactivated = row.action == Action.DEACTIVATED.value
         if not deactivated and (webhook is None or not webhook.get("isActive")):
-            with self.db.write() as conn:
+            with self.books.write() as conn:
                 store.set_delivery(conn, row.id, status=CANCELLED, last_error="webhook inactive")
             return None
         url = row.url if deactivated else webhook["webhookUrl"]  # type: ignore[index]
@@ -158,16 +168,17 @@ class WebhookDeliverer:
         return self.sender.send(url, row.body, secret)
 
     def _delivered(self, row: Any) -> None:
-        with self.db.write() as conn:
+        with self.books.write() as conn:
             store.set_delivery(
                 conn, row.id, status=DELIVERED, delivered_at=utc_now(), attempts=row.attempts + 1
             )
-            store.update_state(conn, row.webhook_entity, row.webhook_id, failures=0)
+            if row.attempts:
+                store.update_state(conn, row.webhook_entity, row.webhook_id, failures=0)
 
     def _failed(self, family: WebhookFamily, row: Any, outcome: Outcome) -> None:
         attempts = row.attempts + 1
         give_up = attempts >= self.retry.max_attempts
-        with self.db.write() as conn:
+        with self.books.write() as conn:
             status = FAILED if give_up else row.status
             store.set_delivery(
                 conn,
@@ -179,6 +190,7 @@ class WebhookDeliverer:
             )
             message = f"Attempt {attempts} of {self.retry.max_attempts}: {outcome.error}"
             error_log(conn, family, row, message)
+            store.update_state(conn, row.webhook_entity, row.webhook_id, failures=attempts)
         log.warning("webhook %s %s callout %s: %s", row.webhook_entity, row.webhook_id,
                     row.sequence_number, message)  # fmt: skip
         if give_up and row.action != Action.DEACTIVATED.value:

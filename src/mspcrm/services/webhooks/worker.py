@@ -1,8 +1,9 @@
 """The delivery worker: a thread beside the server's requests (or alone, ``mspcrm webhooks
 deliver``) that numbers what was queued and delivers each due webhook's callouts.
 
-Writes never wait for it: they only queue rows. A commit that queued callouts wakes
-it at once (an engine ``commit`` listener); otherwise it looks every ``poll_seconds``
+Writes never wait for it: they only queue rows. A transaction that queued callouts wakes
+it once its connection is back in the pool (committed; a pool ``checkin`` listener);
+otherwise it looks every ``poll_seconds``
 (other processes' writes, retries that came due). Webhooks are delivered side by side
 on a few threads, each webhook by one of them at a time.
 """
@@ -16,9 +17,9 @@ import threading
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
 
 from mspcrm.services.records import RecordService
 from mspcrm.services.webhooks.delivery import RetryPolicy, WebhookDeliverer, number_pending
@@ -47,13 +48,14 @@ class DeliveryWorker:
         self.poll_seconds = poll_seconds
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.sender = Sender(policy)
-        self.deliverer = WebhookDeliverer(db, records, self.sender, self.owner, retry)
+        self._books = _bookkeeping(db)
+        self.deliverer = WebhookDeliverer(db, records, self.sender, self.owner, retry, self._books)
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="webhook-delivery")
         self._busy: dict[tuple[str, int], Future[int]] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        event.listen(db.engine, "commit", self._on_commit)
+        event.listen(db.engine, "checkin", self._on_checkin)
 
     # ---- running ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -68,14 +70,16 @@ class DeliveryWorker:
             self._thread.join(timeout)
             self._thread = None
         self._pool.shutdown(wait=True, cancel_futures=True)
-        event.remove(self.db.engine, "commit", self._on_commit)
+        event.remove(self.db.engine, "checkin", self._on_checkin)
         self.sender.close()
+        if self._books is not self.db:
+            self._books.dispose()
 
     def wake(self) -> None:
         self._wake.set()
 
-    def _on_commit(self, conn: Connection) -> None:
-        if conn.info.pop(PENDING_KEY, False):
+    def _on_checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        if record is not None and record.info.pop(PENDING_KEY, False):
             self._wake.set()
 
     def _loop(self) -> None:
@@ -96,7 +100,7 @@ class DeliveryWorker:
         """Number what is queued and start delivering every due webhook; with ``wait``, wait
         for the deliveries and return how many callouts were delivered (else how many
         numbered rows and started webhooks there were)."""
-        numbered = number_pending(self.db)
+        numbered = number_pending(self._books)
         with self.db.read() as conn:
             due = store.due_webhooks(conn, time.time())
         started = [self._start(key) for key in due]
@@ -131,3 +135,15 @@ class DeliveryWorker:
         with self.db.read() as conn:
             waiting = store.unsequenced_deliveries(conn, 1)
             return bool(waiting) or bool(store.due_webhooks(conn, time.time(), limit=1))
+
+
+def _bookkeeping(db: Database) -> Database:
+    """Where numbering, delivery marks, leases and error logs are written: on SQLite a
+    connection that does not wait for the disk. A power cut may forget that a callout was
+    delivered: it is sent again with its sequence number (what receivers deduplicate by).
+    It may forget a numbering only together with every later commit (the WAL is written in
+    order and any durable commit syncs what precedes it), so the same rows get the same
+    numbers and bodies again. The outbox rows themselves are written with the change."""
+    if db.dialect != "sqlite":
+        return db
+    return Database(db.url, sqlite_sync="NORMAL")
