@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import signal
 import statistics
@@ -48,8 +49,6 @@ def receiver() -> tuple[ThreadingHTTPServer, dict[int, float]]:
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("content-length", "0")))
             at = time.perf_counter()
-            import json
-
             body = json.loads(raw)
             arrived.setdefault(int(body["Id"]), at)
             self.send_response(200)
@@ -102,8 +101,9 @@ def latency(folder: Path, writes: int, postgres: str | None) -> dict[str, float]
     setup.close()
     port = free_port()
     env = {**os.environ, "MSPCRM_DATABASE_URL": url, "MSPCRM_WEBHOOK_ALLOW": ALLOW}
-    process = subprocess.Popen([sys.executable, "-m", "mspcrm.cli", "serve", "--port", str(port)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    command = [sys.executable, "-m", "mspcrm.cli", "serve", "--port", str(port)]
+    quiet = subprocess.DEVNULL
+    process = subprocess.Popen(command, env=env, stdout=quiet, stderr=quiet)
     base = f"http://127.0.0.1:{port}"
     sent: dict[int, tuple[float, float]] = {}
     try:
