@@ -36,7 +36,6 @@ def test_public_https_is_allowed() -> None:
         ("https://[fd00:ec2::254]/", "private"),
         ("https://0.0.0.0/", "0.0.0.0"),
         ("http://hooks.example.com/in", "must use https"),
-        ("https://nowhere.example.com/in", "does not resolve"),
         ("https://hooks.example.com:99999/", "bad port"),
         ("javascript:alert(1)", "not an http(s) URL"),
     ],
@@ -54,3 +53,10 @@ def test_the_operator_allows_networks_and_hosts() -> None:
         policy("10.0.0.0/8").check("u", "https://mixed.example.com/")  # 192.168 not allowed
     with pytest.raises(ValidationError):  # an allowed network does not make plain http public
         policy("10.0.0.0/8").check("u", "http://hooks.example.com/")
+
+
+def test_a_host_that_does_not_resolve_is_accepted_when_saved_refused_when_called() -> None:
+    assert policy().problems("webhookUrl", "https://nowhere.example.com/in") == []
+    assert "must use https" in policy().problems("webhookUrl", "http://nowhere.example.com/")[0]
+    with pytest.raises(ValidationError, match="does not resolve"):
+        policy().check("webhookUrl", "https://nowhere.example.com/in")

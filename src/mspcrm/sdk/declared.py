@@ -30,7 +30,6 @@ DECLARED_ENTITIES: tuple[tuple[str, str], ...] = (
     ("ContactWebhookExcludedResources", "ContactWebhookExcludedResource"),
     ("CompanyLocationWebhooks", "CompanyLocationWebhook"),
     ("CompanyLocationWebhookFields", "CompanyLocationWebhookField"),
-    ("CompanyLocationWebhookUdfFields", "CompanyLocationWebhookUdfField"),
     ("CompanyLocationWebhookExcludedResources", "CompanyLocationWebhookExcludedResource"),
     ("OpportunityWebhooks", "OpportunityWebhook"),
     ("OpportunityWebhookFields", "OpportunityWebhookField"),
@@ -42,7 +41,6 @@ DECLARED_ENTITIES: tuple[tuple[str, str], ...] = (
     ("ContractWebhookExcludedResources", "ContractWebhookExcludedResource"),
     ("CompanyNoteWebhooks", "CompanyNoteWebhook"),
     ("CompanyNoteWebhookFields", "CompanyNoteWebhookField"),
-    ("CompanyNoteWebhookUdfFields", "CompanyNoteWebhookUdfField"),
     ("CompanyNoteWebhookExcludedResources", "CompanyNoteWebhookExcludedResource"),
     ("WebhookEventErrorLogs", "WebhookEventErrorLog"),
 )
@@ -492,16 +490,6 @@ class CompanyLocationWebhookField(TypedDict, total=False):
     webhookID: int | None
 
 
-class CompanyLocationWebhookUdfField(TypedDict, total=False):
-    """A record of ``CompanyLocationWebhookUdfFields``."""
-
-    id: int
-    isDisplayAlwaysField: bool | None
-    isSubscribedField: bool | None
-    udfFieldID: int | None
-    webhookID: int | None
-
-
 class CompanyLocationWebhookExcludedResource(TypedDict, total=False):
     """A record of ``CompanyLocationWebhookExcludedResources``."""
 
@@ -633,16 +621,6 @@ class CompanyNoteWebhookField(TypedDict, total=False):
     webhookID: int | None
 
 
-class CompanyNoteWebhookUdfField(TypedDict, total=False):
-    """A record of ``CompanyNoteWebhookUdfFields``."""
-
-    id: int
-    isDisplayAlwaysField: bool | None
-    isSubscribedField: bool | None
-    udfFieldID: int | None
-    webhookID: int | None
-
-
 class CompanyNoteWebhookExcludedResource(TypedDict, total=False):
     """A record of ``CompanyNoteWebhookExcludedResources``."""
 
@@ -674,12 +652,10 @@ __all__ = [
     "CompanyLocationWebhook",
     "CompanyLocationWebhookExcludedResource",
     "CompanyLocationWebhookField",
-    "CompanyLocationWebhookUdfField",
     "CompanyNote",
     "CompanyNoteWebhook",
     "CompanyNoteWebhookExcludedResource",
     "CompanyNoteWebhookField",
-    "CompanyNoteWebhookUdfField",
     "CompanyWebhook",
     "CompanyWebhookExcludedResource",
     "CompanyWebhookField",

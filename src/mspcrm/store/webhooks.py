@@ -106,6 +106,8 @@ def _field_rows(
     for hook, field_id, subscribed, always in rows:
         if field_id in names:
             found.setdefault(hook, {})[names[field_id]] = (bool(subscribed), bool(always))
+    if family.udf_fields is None:
+        return found
     udfs = entity_table(family.udf_fields)
     rows = conn.execute(
         sa.select(
@@ -139,7 +141,7 @@ def udf_id_exists(conn: Connection, entity: str, udf_id: int) -> bool:
 
 def subscribed_count(conn: Connection, family: WebhookFamily, webhook_id: int) -> int:
     total = 0
-    for child in (family.fields, family.udf_fields):
+    for child in family.subscriptions:
         table = entity_table(child)
         statement = sa.select(sa.func.count()).where(
             table.c.webhook_id == webhook_id, table.c.is_subscribed_field.is_(True)

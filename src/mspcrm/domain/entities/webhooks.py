@@ -36,12 +36,17 @@ class WebhookFamily:
     subject: Entity
     webhook: Entity
     fields: Entity
-    udf_fields: Entity
+    udf_fields: Entity | None  # only for an entity with UDFs
     excluded: Entity
 
     @property
-    def children(self) -> tuple[Entity, Entity, Entity]:
-        return (self.fields, self.udf_fields, self.excluded)
+    def children(self) -> tuple[Entity, ...]:
+        return tuple(e for e in (self.fields, self.udf_fields, self.excluded) if e is not None)
+
+    @property
+    def subscriptions(self) -> tuple[Entity, ...]:
+        """The children whose rows subscribe (fields, and UDFs where there are any)."""
+        return tuple(e for e in (self.fields, self.udf_fields) if e is not None)
 
     @property
     def entities(self) -> tuple[Entity, ...]:
@@ -117,6 +122,7 @@ def _webhook(subject: Entity) -> Entity:
                 Text(64),
                 queryable=False,
                 webhook=False,
+                write_only=True,
                 description="Write-only: signs the callouts; never returned, logged or kept "
                 "in history",
             ),
@@ -161,7 +167,9 @@ def family(subject: Entity) -> WebhookFamily:
             "UdfField",
             "UdfFields",
             (*subscription, Field("udfFieldID", Integer(), required=True, webhook=False)),
-        ),
+        )
+        if subject.has_udfs
+        else None,
         excluded=_child(
             webhook,
             "ExcludedResource",

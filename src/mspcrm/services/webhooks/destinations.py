@@ -27,6 +27,11 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], list[str]]
 
 
+class UnresolvedError(ValidationError):
+    """The host does not resolve (now): refused at delivery, accepted when saved (the
+    delivery checks it again)."""
+
+
 def system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -88,8 +93,16 @@ class DestinationPolicy:
         return Target(url.strip(), parts.scheme, host, port, str(addresses[0]))
 
     def problems(self, name: str, url: str) -> list[str]:
+        """What makes ``url`` unfit when a webhook is saved (a host that does not resolve
+        yet is accepted: every callout checks again)."""
         try:
             self.check(name, url)
+        except UnresolvedError:
+            parts = urlsplit(url.strip())
+            host = (parts.hostname or "").lower().rstrip(".")
+            if parts.scheme == "https" or host in self.hosts:
+                return []
+            return [f"Invalid value for {name}: {url!r} must use https"]
         except ValidationError as exc:
             return list(exc.errors)
         return []
@@ -102,11 +115,11 @@ class DestinationPolicy:
         try:
             found = self.resolver(host, port)
         except OSError as exc:
-            raise ValidationError(
+            raise UnresolvedError(
                 f"Invalid value for {name}: host {host} does not resolve ({exc})"
             ) from None
         if not found:
-            raise ValidationError(f"Invalid value for {name}: host {host} does not resolve")
+            raise UnresolvedError(f"Invalid value for {name}: host {host} does not resolve")
         return [ipaddress.ip_address(a.split("%")[0]) for a in found]
 
     def _explicitly_allowed(self, host: str, addresses: list[Address]) -> bool:

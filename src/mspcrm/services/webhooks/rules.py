@@ -123,8 +123,7 @@ def _known_udf(ctx: WriteContext, family: WebhookFamily) -> None:
 
 
 def _register(family: WebhookFamily) -> None:
-    webhook, fields = family.webhook.name, family.fields.name
-    udfs, excluded = family.udf_fields.name, family.excluded.name
+    webhook, fields, excluded = family.webhook.name, family.fields.name, family.excluded.name
     rule(webhook, "normalise", "create", "update")(_take_secret)
     rule(webhook, "normalise", "create")(_new_webhook)
     rule(webhook, "before_write", "create", "update")(_check_urls)
@@ -134,13 +133,15 @@ def _register(family: WebhookFamily) -> None:
     rule(fields, "before_write", "create", "update")(
         lambda ctx: _named_once(ctx, "fieldID", "Field")
     )
-    rule(udfs, "before_write", "create", "update")(lambda ctx: _known_udf(ctx, family))
-    rule(udfs, "before_write", "create", "update")(
-        lambda ctx: _named_once(ctx, "udfFieldID", "User-defined field")
-    )
+    if family.udf_fields is not None:
+        udfs = family.udf_fields.name
+        rule(udfs, "before_write", "create", "update")(lambda ctx: _known_udf(ctx, family))
+        rule(udfs, "before_write", "create", "update")(
+            lambda ctx: _named_once(ctx, "udfFieldID", "User-defined field")
+        )
     rule(excluded, "before_write", "create")(lambda ctx: _named_once(ctx, "resourceID", "Resource"))
-    for child in (fields, udfs):
-        rule(child, "after_write")(lambda ctx: _refresh_ready(ctx, family))
+    for child in family.subscriptions:
+        rule(child.name, "after_write")(lambda ctx: _refresh_ready(ctx, family))
 
 
 for _family in WEBHOOK_FAMILIES:

@@ -361,31 +361,6 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "company_location_webhook_udf_fields",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("is_display_always_field", sa.Boolean(), nullable=True),
-        sa.Column("is_subscribed_field", sa.Boolean(), nullable=True),
-        sa.Column("udf_field_id", sa.Integer(), nullable=True),
-        sa.Column("webhook_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["webhook_id"],
-            ["company_location_webhooks.id"],
-            name=op.f("fk_company_location_webhook_udf_fields_webhook_id"),
-            ondelete="RESTRICT",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_company_location_webhook_udf_fields")),
-    )
-    with op.batch_alter_table("company_location_webhook_udf_fields", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_company_location_webhook_udf_fields_webhook_id", ["webhook_id"], unique=False
-        )
-
-    op.create_table(
         "company_note_webhook_excluded_resources",
         sa.Column(
             "id",
@@ -440,31 +415,6 @@ def upgrade() -> None:
     with op.batch_alter_table("company_note_webhook_fields", schema=None) as batch_op:
         batch_op.create_index(
             "ix_company_note_webhook_fields_webhook_id", ["webhook_id"], unique=False
-        )
-
-    op.create_table(
-        "company_note_webhook_udf_fields",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("is_display_always_field", sa.Boolean(), nullable=True),
-        sa.Column("is_subscribed_field", sa.Boolean(), nullable=True),
-        sa.Column("udf_field_id", sa.Integer(), nullable=True),
-        sa.Column("webhook_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["webhook_id"],
-            ["company_note_webhooks.id"],
-            name=op.f("fk_company_note_webhook_udf_fields_webhook_id"),
-            ondelete="RESTRICT",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_company_note_webhook_udf_fields")),
-    )
-    with op.batch_alter_table("company_note_webhook_udf_fields", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_company_note_webhook_udf_fields_webhook_id", ["webhook_id"], unique=False
         )
 
     op.create_table(
@@ -937,10 +887,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_company_webhook_excluded_resources_resource_id")
 
     op.drop_table("company_webhook_excluded_resources")
-    with op.batch_alter_table("company_note_webhook_udf_fields", schema=None) as batch_op:
-        batch_op.drop_index("ix_company_note_webhook_udf_fields_webhook_id")
-
-    op.drop_table("company_note_webhook_udf_fields")
     with op.batch_alter_table("company_note_webhook_fields", schema=None) as batch_op:
         batch_op.drop_index("ix_company_note_webhook_fields_webhook_id")
 
@@ -950,10 +896,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_company_note_webhook_excluded_resources_resource_id")
 
     op.drop_table("company_note_webhook_excluded_resources")
-    with op.batch_alter_table("company_location_webhook_udf_fields", schema=None) as batch_op:
-        batch_op.drop_index("ix_company_location_webhook_udf_fields_webhook_id")
-
-    op.drop_table("company_location_webhook_udf_fields")
     with op.batch_alter_table("company_location_webhook_fields", schema=None) as batch_op:
         batch_op.drop_index("ix_company_location_webhook_fields_webhook_id")
 
