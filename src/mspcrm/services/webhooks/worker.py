@@ -52,6 +52,7 @@ class DeliveryWorker:
         self.deliverer = WebhookDeliverer(db, records, self.sender, self.owner, retry, self._books)
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="webhook-delivery")
         self._busy: dict[tuple[str, int], Future[int]] = {}
+        self._busy_lock = threading.Lock()  # the loop thread and drain() both start work
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -109,12 +110,15 @@ class DeliveryWorker:
         return sum(f.result() for f in started if f is not None)
 
     def _start(self, key: tuple[str, int]) -> Future[int] | None:
-        running = self._busy.get(key)
-        if running is not None and not running.done():
-            return None
-        future = self._pool.submit(self.deliverer.run, *key)
+        """Deliver ``key``'s callouts on the pool, unless this worker already is (one
+        deliverer per webhook: the lease keeps other processes out, this keeps ours)."""
+        with self._busy_lock:
+            running = self._busy.get(key)
+            if running is not None and not running.done():
+                return None
+            future = self._pool.submit(self.deliverer.run, *key)
+            self._busy[key] = future
         future.add_done_callback(self._after_delivery)
-        self._busy[key] = future
         return future
 
     def _after_delivery(self, future: Future[int]) -> None:
@@ -127,8 +131,10 @@ class DeliveryWorker:
         while time.monotonic() < deadline:
             done = self.run_once(wait=True)
             delivered += done
-            if done == 0 and not self._anything_due():
-                break
+            if done == 0:
+                if not self._anything_due():
+                    break
+                time.sleep(0.02)  # in flight on the loop's thread, or waiting for a retry
         return delivered
 
     def _anything_due(self) -> bool:
