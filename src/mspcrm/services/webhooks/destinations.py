@@ -16,6 +16,8 @@ import ipaddress
 import socket
 import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,9 +34,22 @@ class UnresolvedError(ValidationError):
     delivery checks it again)."""
 
 
-def system_resolver(host: str, port: int) -> list[str]:
+RESOLVE_SECONDS = 2.0  # a save waits at most this long for DNS (in its transaction)
+_RESOLVERS = ThreadPoolExecutor(2, thread_name_prefix="webhook-dns")
+
+
+def _getaddrinfo(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """The host's addresses; a look-up that takes over ``RESOLVE_SECONDS`` counts as not
+    resolving (accepted when saved, refused when called)."""
+    try:
+        return _RESOLVERS.submit(_getaddrinfo, host, port).result(timeout=RESOLVE_SECONDS)
+    except FutureTimeout:
+        raise OSError(f"no answer within {RESOLVE_SECONDS:g} s") from None
 
 
 @dataclass(frozen=True)
