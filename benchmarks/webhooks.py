@@ -76,6 +76,19 @@ def add_webhook(services: Services, port: int) -> None:
     )  # fmt: skip
 
 
+SCHEMAS: list[str] = []  # PostgreSQL schemas made by this run, dropped at the end
+
+
+def drop_schemas(postgres: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(postgres.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        for schema in SCHEMAS:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    engine.dispose()
+
+
 def fresh_database(folder: Path, name: str, postgres: str | None) -> str:
     if postgres is None:
         return str(folder / f"{name}.db")
@@ -87,6 +100,7 @@ def fresh_database(folder: Path, name: str, postgres: str | None) -> str:
         conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     engine.dispose()
+    SCHEMAS.append(schema)
     return f"{postgres}?options=-csearch_path%3D{schema},public"
 
 
@@ -171,6 +185,8 @@ def main() -> None:
         print(f"import {args.rows} rows: no webhook {plain:.2f} s, active webhook "
               f"{hooked_median:.2f} s, ratio {hooked_median / plain:.3f} "
               f"(runs {times})")  # fmt: skip
+    if args.postgres:
+        drop_schemas(args.postgres)
 
 
 if __name__ == "__main__":
