@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from mspcrm.domain.entities.webhooks import WebhookFamily, field_picklist
 from mspcrm.domain.entity import Entity
-from mspcrm.store import bulk, catalog
+from mspcrm.store import bulk, catalog, hot
 from mspcrm.store.schema import entity_table, event_feed, udf_definitions
 from mspcrm.store.schema import picklist_values as pv
 from mspcrm.store.schema import webhook_deliveries as wd
@@ -55,16 +56,47 @@ class Subscription:
 
 
 # ---- subscriptions -------------------------------------------------------------------------
-def active_webhooks(conn: Connection, webhook: Entity) -> list[Any]:
+@lru_cache(maxsize=32)
+def _active_statement(webhook: Entity) -> sa.Select[Any]:
+    """Built once per entity: it runs with every write of the entity the webhooks watch."""
     table = entity_table(webhook)
-    statement = sa.select(
-        table.c.id,
-        table.c.webhook_guid,
-        table.c.is_subscribed_to_create_events,
-        table.c.is_subscribed_to_update_events,
-        table.c.is_subscribed_to_delete_events,
-    ).where(table.c.is_active.is_(True), table.c.is_ready.is_(True))
-    return list(conn.execute(statement.order_by(table.c.id)))
+    return (
+        sa.select(
+            table.c.id,
+            table.c.webhook_guid,
+            table.c.is_subscribed_to_create_events,
+            table.c.is_subscribed_to_update_events,
+            table.c.is_subscribed_to_delete_events,
+        )
+        .where(table.c.is_active.is_(True), table.c.is_ready.is_(True))
+        .order_by(table.c.id)
+    )
+
+
+@lru_cache(maxsize=64)
+def _active_prepared(webhook: Entity, dialect: Dialect) -> hot.Prepared:
+    return hot.prepare(_active_statement(webhook), dialect)
+
+
+def active_webhooks(conn: Connection, webhook: Entity) -> list[Any]:
+    """Run on the DBAPI cursor (statement compiled once): this runs with every write of
+    a watched entity, and SQLAlchemy's execution costs more than SQLite's own work."""
+    prepared = _active_prepared(webhook, conn.dialect)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(prepared.sql, prepared.args({}))
+        return [ActiveWebhook(*row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+@dataclass(frozen=True)
+class ActiveWebhook:
+    id: int
+    webhook_guid: str | None
+    is_subscribed_to_create_events: Any
+    is_subscribed_to_update_events: Any
+    is_subscribed_to_delete_events: Any
 
 
 def subscriptions(
@@ -151,16 +183,36 @@ def subscribed_count(conn: Connection, family: WebhookFamily, webhook_id: int) -
 
 
 # ---- the outbox and the feed ---------------------------------------------------------------
+SET_WISE = 50  # rows from which one multi-row INSERT (or COPY) beats a cached statement
+_INSERT_DELIVERY = sa.insert(wd)
+_INSERT_FEED = sa.insert(event_feed)
+
+
+@lru_cache(maxsize=8)
+def _sqlite_insert(dialect: Dialect, table: sa.Table, columns: tuple[str, ...]) -> bulk.BulkInsert:
+    return bulk.BulkInsert(dialect, table, columns)
+
+
+def _insert(
+    conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    if conn.dialect.name == "sqlite" and rows:  # the driver's cursor: a few µs a row
+        _sqlite_insert(conn.dialect, table, tuple(columns)).write(conn, rows)
+    elif len(rows) >= SET_WISE:
+        bulk.insert_rows(conn, table, columns, rows)
+    elif rows:
+        statement = _INSERT_DELIVERY if table is wd else _INSERT_FEED
+        conn.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
+
+
 def insert_deliveries(conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
     """Queue callouts (each row in ``DELIVERY_COLUMNS`` order)."""
-    if rows:
-        bulk.insert_rows(conn, wd, DELIVERY_COLUMNS, rows)
+    _insert(conn, wd, DELIVERY_COLUMNS, rows)
 
 
 def insert_feed(conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
     """Add events to the feed (each row in ``FEED_COLUMNS`` order)."""
-    if rows:
-        bulk.insert_rows(conn, event_feed, FEED_COLUMNS, rows)
+    _insert(conn, event_feed, FEED_COLUMNS, rows)
 
 
 def unsequenced_feed(conn: Connection, limit: int) -> list[int]:
