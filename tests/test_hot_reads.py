@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from mspcrm.domain.entities import ENTITIES
+from mspcrm.domain.entities import ENTITIES, WEBHOOK_EVENT_ERROR_LOG
 from mspcrm.domain.entity import Entity
 from mspcrm.domain.picklists import picklist_key
 from mspcrm.domain.udfs import UdfDefinition
@@ -45,6 +45,11 @@ def _fill(client: TestClient, services: Services) -> None:
     for entity in WRITABLE:
         create_sample(client, entity, every_field=True)
         create_sample(client, entity)
+    with services.db.write() as conn:  # what a failed callout writes
+        log = {"createDateTime": "2026-03-04T05:06:07.5Z", "errorMessage": "HTTP 500 Ü",
+               "payload": '{"Action":"Create"}', "sequenceNumber": 7}  # fmt: skip
+        repository.insert(conn, WEBHOOK_EVENT_ERROR_LOG, {
+            k: WEBHOOK_EVENT_ERROR_LOG.require(k).coerce(v) for k, v in log.items()})  # fmt: skip
     values: list[dict[str, Any]] = [
         {"name": "Seats", "value": 12.5},
         {"name": "Segment", "value": "Dental ÄÖ"},

@@ -47,6 +47,11 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024  # MSPCRM_MAX_BODY_BYTES
     max_json_depth: int = 32  # MSPCRM_MAX_JSON_DEPTH
     max_import_bytes: int = 200 * 1024 * 1024  # MSPCRM_MAX_IMPORT_BYTES, an import's CSV body
+    # webhooks (docs/webhooks.md)
+    webhook_allow: str = ""  # MSPCRM_WEBHOOK_ALLOW: networks and hosts callouts may reach
+    webhook_max_attempts: int = 8  # MSPCRM_WEBHOOK_MAX_ATTEMPTS, then the webhook is deactivated
+    webhook_retry_seconds: float = 2.0  # MSPCRM_WEBHOOK_RETRY_SECONDS, doubled at each retry
+    webhook_lease_seconds: float = 60.0  # MSPCRM_WEBHOOK_LEASE_SECONDS, a crashed worker's hold
 
     def __post_init__(self) -> None:
         if self.compat not in COMPAT_MODES:

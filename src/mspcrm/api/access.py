@@ -81,9 +81,7 @@ class UndeclaredRouteError(RuntimeError):
 def check_declared(routes: Iterable[Any]) -> None:
     """Every route's endpoint carries an ``Access``; else ``UndeclaredRouteError``."""
     missing = [
-        getattr(route, "path", repr(route))
-        for route in routes
-        if declared(_target(route)) is None
+        getattr(route, "path", repr(route)) for route in routes if declared(_target(route)) is None
     ]
     if missing:
         raise UndeclaredRouteError(

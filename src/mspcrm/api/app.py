@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from mspcrm import __version__
-from mspcrm.api import autotask, guard, imports, native, workflows
+from mspcrm.api import autotask, events, guard, imports, native, workflows
 from mspcrm.api.access import AUTOTASK, check_declared, declare, declare_pages
 from mspcrm.api.credentials import caller
 from mspcrm.api.metrics import MetricsMiddleware, exposition
@@ -129,9 +129,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         renewing = None if local_actor else asyncio.create_task(_renew(app.state.services))
+        if local_actor is None:  # serving: deliver webhook callouts beside the requests
+            app.state.services.webhooks.start_worker()
         yield
         if renewing is not None:
             renewing.cancel()
+        app.state.services.webhooks.stop_worker()
         if owned:
             app.state.services.close()
 
@@ -163,6 +166,7 @@ def _extension_routes() -> list[Any]:
         *imports.routes(),
         *native.routes(),
         *workflows.routes(),
+        *events.routes(),
     ]
 
 

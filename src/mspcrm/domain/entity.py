@@ -36,6 +36,7 @@ class Entity:
     has_udfs: bool = False
     max_udfs: int = 0
     supports_webhooks: bool = False
+    webhook_for: str = ""  # a webhook configuration entity: the entity its callouts watch
     parent: ParentRoute | None = None
     aliases: Mapping[str, str] = field(default_factory=dict)  # input name -> field name
     name_inputs: Mapping[str, str] = field(default_factory=dict)  # "country" -> "countryID"
@@ -171,6 +172,8 @@ def _check_entity(entity: Entity, by_name: Mapping[str, Entity]) -> list[str]:
     for alias, target in {**entity.aliases, **entity.name_inputs}.items():
         if entity.field(target) is None or entity.field(alias) is not None:
             problems.append(f"{entity.name}: bad input alias {alias} -> {target}")
+    if entity.webhook_for and entity.webhook_for.lower() not in by_name:
+        problems.append(f"{entity.name}: webhook_for names unknown entity {entity.webhook_for}")
     if entity.parent and entity.field(entity.parent.field) is None:
         problems.append(f"{entity.name}: parent field {entity.parent.field} is not declared")
     listed = (*entity.lookup_fields, *entity.title_fields, *entity.indexed, *entity.list_fields)

@@ -247,6 +247,7 @@ class Field:
     description: str = ""
     webhook: bool = True
     picklist_parent: str = ""
+    write_only: bool = False  # accepted on writes, never read back (a webhook's secretKey)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property

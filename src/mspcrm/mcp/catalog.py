@@ -130,7 +130,7 @@ def create_text(entity: Entity) -> str:
 def entity_tools(box: Toolbox) -> list[ToolSpec]:
     specs: list[ToolSpec] = []
     for entity in box.registry:
-        if not entity.api_writable:
+        if not entity.api_writable or entity.webhook_for:  # callouts: not an agent's call
             continue
         noun, description = tool_noun(entity), box.describe(entity)
         if entity.can_create:

@@ -20,6 +20,29 @@ DECLARED_ENTITIES: tuple[tuple[str, str], ...] = (
     ("ContactRoles", "ContactRole"),
     ("Resources", "Resource"),
     ("Countries", "Country"),
+    ("CompanyWebhooks", "CompanyWebhook"),
+    ("CompanyWebhookFields", "CompanyWebhookField"),
+    ("CompanyWebhookUdfFields", "CompanyWebhookUdfField"),
+    ("CompanyWebhookExcludedResources", "CompanyWebhookExcludedResource"),
+    ("ContactWebhooks", "ContactWebhook"),
+    ("ContactWebhookFields", "ContactWebhookField"),
+    ("ContactWebhookUdfFields", "ContactWebhookUdfField"),
+    ("ContactWebhookExcludedResources", "ContactWebhookExcludedResource"),
+    ("CompanyLocationWebhooks", "CompanyLocationWebhook"),
+    ("CompanyLocationWebhookFields", "CompanyLocationWebhookField"),
+    ("CompanyLocationWebhookExcludedResources", "CompanyLocationWebhookExcludedResource"),
+    ("OpportunityWebhooks", "OpportunityWebhook"),
+    ("OpportunityWebhookFields", "OpportunityWebhookField"),
+    ("OpportunityWebhookUdfFields", "OpportunityWebhookUdfField"),
+    ("OpportunityWebhookExcludedResources", "OpportunityWebhookExcludedResource"),
+    ("ContractWebhooks", "ContractWebhook"),
+    ("ContractWebhookFields", "ContractWebhookField"),
+    ("ContractWebhookUdfFields", "ContractWebhookUdfField"),
+    ("ContractWebhookExcludedResources", "ContractWebhookExcludedResource"),
+    ("CompanyNoteWebhooks", "CompanyNoteWebhook"),
+    ("CompanyNoteWebhookFields", "CompanyNoteWebhookField"),
+    ("CompanyNoteWebhookExcludedResources", "CompanyNoteWebhookExcludedResource"),
+    ("WebhookEventErrorLogs", "WebhookEventErrorLog"),
 )
 
 
@@ -344,16 +367,317 @@ class Country(TypedDict, total=False):
     quoteTemplateID: int | None
 
 
+class CompanyWebhook(TypedDict, total=False):
+    """A record of ``CompanyWebhooks``."""
+
+    id: int
+    deactivationUrl: str | None
+    isActive: bool | None
+    isReady: bool | None
+    isSubscribedToCreateEvents: bool | None
+    isSubscribedToDeleteEvents: bool | None
+    isSubscribedToUpdateEvents: bool | None
+    name: str | None
+    notificationEmailAddress: str | None
+    ownerResourceID: int | None
+    secretKey: str | None
+    sendThresholdExceededNotification: bool | None
+    webhookGUID: str | None
+    webhookUrl: str | None
+
+
+class CompanyWebhookField(TypedDict, total=False):
+    """A record of ``CompanyWebhookFields``."""
+
+    id: int
+    fieldID: int | None
+    isDisplayAlwaysField: bool | None
+    isSubscribedField: bool | None
+    webhookID: int | None
+
+
+class CompanyWebhookUdfField(TypedDict, total=False):
+    """A record of ``CompanyWebhookUdfFields``."""
+
+    id: int
+    isDisplayAlwaysField: bool | None
+    isSubscribedField: bool | None
+    udfFieldID: int | None
+    webhookID: int | None
+
+
+class CompanyWebhookExcludedResource(TypedDict, total=False):
+    """A record of ``CompanyWebhookExcludedResources``."""
+
+    id: int
+    resourceID: int | None
+    webhookID: int | None
+
+
+class ContactWebhook(TypedDict, total=False):
+    """A record of ``ContactWebhooks``."""
+
+    id: int
+    deactivationUrl: str | None
+    isActive: bool | None
+    isReady: bool | None
+    isSubscribedToCreateEvents: bool | None
+    isSubscribedToDeleteEvents: bool | None
+    isSubscribedToUpdateEvents: bool | None
+    name: str | None
+    notificationEmailAddress: str | None
+    ownerResourceID: int | None
+    secretKey: str | None
+    sendThresholdExceededNotification: bool | None
+    webhookGUID: str | None
+    webhookUrl: str | None
+
+
+class ContactWebhookField(TypedDict, total=False):
+    """A record of ``ContactWebhookFields``."""
+
+    id: int
+    fieldID: int | None
+    isDisplayAlwaysField: bool | None
+    isSubscribedField: bool | None
+    webhookID: int | None
+
+
+class ContactWebhookUdfField(TypedDict, total=False):
+    """A record of ``ContactWebhookUdfFields``."""
+
+    id: int
+    isDisplayAlwaysField: bool | None
+    isSubscribedField: bool | None
+    udfFieldID: int | None
+    webhookID: int | None
+
+
+class ContactWebhookExcludedResource(TypedDict, total=False):
+    """A record of ``ContactWebhookExcludedResources``."""
+
+    id: int
+    resourceID: int | None
+    webhookID: int | None
+
+
+class CompanyLocationWebhook(TypedDict, total=False):
+    """A record of ``CompanyLocationWebhooks``."""
+
+    id: int
+    deactivationUrl: str | None
+    isActive: bool | None
+    isReady: bool | None
+    isSubscribedToCreateEvents: bool | None
+    isSubscribedToDeleteEvents: bool | None
+    isSubscribedToUpdateEvents: bool | None
+    name: str | None
+    notificationEmailAddress: str | None
+    ownerResourceID: int | None
+    secretKey: str | None
+    sendThresholdExceededNotification: bool | None
+    webhookGUID: str | None
+    webhookUrl: str | None
+
+
+class CompanyLocationWebhookField(TypedDict, total=False):
+    """A record of ``CompanyLocationWebhookFields``."""
+
+    id: int
+    fieldID: int | None
+    isDisplayAlwaysField: bool | None
+    isSubscribedField: bool | None
+    webhookID: int | None
+
+
+class CompanyLocationWebhookExcludedResource(TypedDict, total=False):
+    """A record of ``CompanyLocationWebhookExcludedResources``."""
+
+    id: int
+    resourceID: int | None
+    webhookID: int | None
+
+
+class OpportunityWebhook(TypedDict, total=False):
+    """A record of ``OpportunityWebhooks``."""
+
+    id: int
+    deactivationUrl: str | None
+    isActive: bool | None
+    isReady: bool | None
+    isSubscribedToCreateEvents: bool | None
+    isSubscribedToDeleteEvents: bool | None
+    isSubscribedToUpdateEvents: bool | None
+    name: str | None
+    notificationEmailAddress: str | None
+    ownerResourceID: int | None
+    secretKey: str | None
+    sendThresholdExceededNotification: bool | None
+    webhookGUID: str | None
+    webhookUrl: str | None
+
+
+class OpportunityWebhookField(TypedDict, total=False):
+    """A record of ``OpportunityWebhookFields``."""
+
+    id: int
+    fieldID: int | None
+    isDisplayAlwaysField: bool | None
+    isSubscribedField: bool | None
+    webhookID: int | None
+
+
+class OpportunityWebhookUdfField(TypedDict, total=False):
+    """A record of ``OpportunityWebhookUdfFields``."""
+
+    id: int
+    isDisplayAlwaysField: bool | None
+    isSubscribedField: bool | None
+    udfFieldID: int | None
+    webhookID: int | None
+
+
+class OpportunityWebhookExcludedResource(TypedDict, total=False):
+    """A record of ``OpportunityWebhookExcludedResources``."""
+
+    id: int
+    resourceID: int | None
+    webhookID: int | None
+
+
+class ContractWebhook(TypedDict, total=False):
+    """A record of ``ContractWebhooks``."""
+
+    id: int
+    deactivationUrl: str | None
+    isActive: bool | None
+    isReady: bool | None
+    isSubscribedToCreateEvents: bool | None
+    isSubscribedToDeleteEvents: bool | None
+    isSubscribedToUpdateEvents: bool | None
+    name: str | None
+    notificationEmailAddress: str | None
+    ownerResourceID: int | None
+    secretKey: str | None
+    sendThresholdExceededNotification: bool | None
+    webhookGUID: str | None
+    webhookUrl: str | None
+
+
+class ContractWebhookField(TypedDict, total=False):
+    """A record of ``ContractWebhookFields``."""
+
+    id: int
+    fieldID: int | None
+    isDisplayAlwaysField: bool | None
+    isSubscribedField: bool | None
+    webhookID: int | None
+
+
+class ContractWebhookUdfField(TypedDict, total=False):
+    """A record of ``ContractWebhookUdfFields``."""
+
+    id: int
+    isDisplayAlwaysField: bool | None
+    isSubscribedField: bool | None
+    udfFieldID: int | None
+    webhookID: int | None
+
+
+class ContractWebhookExcludedResource(TypedDict, total=False):
+    """A record of ``ContractWebhookExcludedResources``."""
+
+    id: int
+    resourceID: int | None
+    webhookID: int | None
+
+
+class CompanyNoteWebhook(TypedDict, total=False):
+    """A record of ``CompanyNoteWebhooks``."""
+
+    id: int
+    deactivationUrl: str | None
+    isActive: bool | None
+    isReady: bool | None
+    isSubscribedToCreateEvents: bool | None
+    isSubscribedToDeleteEvents: bool | None
+    isSubscribedToUpdateEvents: bool | None
+    name: str | None
+    notificationEmailAddress: str | None
+    ownerResourceID: int | None
+    secretKey: str | None
+    sendThresholdExceededNotification: bool | None
+    webhookGUID: str | None
+    webhookUrl: str | None
+
+
+class CompanyNoteWebhookField(TypedDict, total=False):
+    """A record of ``CompanyNoteWebhookFields``."""
+
+    id: int
+    fieldID: int | None
+    isDisplayAlwaysField: bool | None
+    isSubscribedField: bool | None
+    webhookID: int | None
+
+
+class CompanyNoteWebhookExcludedResource(TypedDict, total=False):
+    """A record of ``CompanyNoteWebhookExcludedResources``."""
+
+    id: int
+    resourceID: int | None
+    webhookID: int | None
+
+
+class WebhookEventErrorLog(TypedDict, total=False):
+    """A record of ``WebhookEventErrorLogs``."""
+
+    id: int
+    accountWebhookID: int | None
+    companyLocationWebhookID: int | None
+    companyNoteWebhookID: int | None
+    contactWebhookID: int | None
+    contractWebhookID: int | None
+    opportunityWebhookID: int | None
+    createDateTime: str | None
+    errorMessage: str | None
+    payload: str | None
+    sequenceNumber: int | None
+
+
 __all__ = [
     "DECLARED_ENTITIES",
     "Company",
     "CompanyLocation",
+    "CompanyLocationWebhook",
+    "CompanyLocationWebhookExcludedResource",
+    "CompanyLocationWebhookField",
     "CompanyNote",
+    "CompanyNoteWebhook",
+    "CompanyNoteWebhookExcludedResource",
+    "CompanyNoteWebhookField",
+    "CompanyWebhook",
+    "CompanyWebhookExcludedResource",
+    "CompanyWebhookField",
+    "CompanyWebhookUdfField",
     "Contact",
     "ContactRole",
+    "ContactWebhook",
+    "ContactWebhookExcludedResource",
+    "ContactWebhookField",
+    "ContactWebhookUdfField",
     "Contract",
+    "ContractWebhook",
+    "ContractWebhookExcludedResource",
+    "ContractWebhookField",
+    "ContractWebhookUdfField",
     "Country",
     "Opportunity",
+    "OpportunityWebhook",
+    "OpportunityWebhookExcludedResource",
+    "OpportunityWebhookField",
+    "OpportunityWebhookUdfField",
     "Resource",
     "UserDefinedField",
+    "WebhookEventErrorLog",
 ]

@@ -19,6 +19,7 @@ from mspcrm.services.permissions import Permissions
 from mspcrm.services.records import RecordService
 from mspcrm.services.revocation import Revocations
 from mspcrm.services.web_accounts import WebAccounts
+from mspcrm.services.webhooks import WebhookService
 from mspcrm.store.database import Database
 from mspcrm.store.limits import install_query_timeout
 from mspcrm.store.migrate import upgrade
@@ -39,8 +40,10 @@ class Services:
     revocations: Revocations
     agent_writes: AgentWriteLog
     web_accounts: WebAccounts
+    webhooks: WebhookService
 
     def close(self) -> None:
+        self.webhooks.stop_worker()
         self.limits.unregister()
         self.revocations.close()
         self.db.dispose()
@@ -100,4 +103,5 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         revocations=revocations,
         agent_writes=AgentWriteLog(db),
         web_accounts=WebAccounts(db, logins),
+        webhooks=WebhookService(db, registry, records, settings),
     )

@@ -67,6 +67,7 @@ from mspcrm.services.import_rows import (
     cell_problem,
 )
 from mspcrm.services.records import RecordService
+from mspcrm.services.webhooks.outbox import Change, record_events
 from mspcrm.store import bulk, history, repository
 from mspcrm.store.compile import udf_storage_value
 from mspcrm.store.match_keys import MAX_KEY_LENGTH
@@ -502,6 +503,7 @@ class BulkImport:
             for r in records
         ]  # fmt: skip
         bulk.insert_rows(conn, entity_history, columns, rows)
+        record_events(conn, [Change(r[0], r[1], "create", r[8], actor.resource_id) for r in rows])
 
 
 def _created_changes(

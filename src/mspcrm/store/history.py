@@ -6,6 +6,7 @@ JSON (datetimes as ISO text).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +38,17 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> Changes:
 
 
 _INSERT = sa.insert(eh)
+# Called with every entry ``record`` writes, in its transaction (the webhook outbox).
+Observer = Callable[[Connection, str, int, str, Changes, int | None], None]
+_OBSERVERS: list[Observer] = []
+
+
+def observe(observer: Observer) -> Observer:
+    """Have ``observer(conn, entity, record_id, op, changes, resource_id)`` called with every
+    history entry, in the writing transaction (once per observer)."""
+    if observer not in _OBSERVERS:
+        _OBSERVERS.append(observer)
+    return observer
 
 
 def record(
@@ -63,6 +75,8 @@ def record(
         "changes": changes,
     }
     conn.execute(_INSERT, row)  # one statement, parameters apart: compiled once
+    for observer in _OBSERVERS:
+        observer(conn, entity, record_id, op, changes, resource_id)
 
 
 def for_record(conn: Connection, entity: str, record_id: int) -> list[dict[str, Any]]:

@@ -399,3 +399,54 @@ web_sessions = sa.Table(
     sa.Column("expires_at", sa.DateTime(), nullable=False),
     sa.Index("ix_web_sessions_resource", "resource_id"),
 )
+
+# ---- webhooks: per-webhook state, the outbox of callouts, the event feed (docs/webhooks.md) ----
+webhook_state = sa.Table(
+    "webhook_state",
+    metadata,
+    sa.Column("webhook_entity", sa.String(50), primary_key=True),
+    sa.Column("webhook_id", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("secret_key", sa.String(64), nullable=True),  # write-only: never read back out
+    sa.Column("last_sequence", sa.BigInteger(), nullable=False, default=0),
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_until", sa.Double(), nullable=True),
+    sa.Column("failures", sa.Integer(), nullable=False, default=0),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    sa.Column("webhook_entity", sa.String(50), nullable=False),
+    sa.Column("webhook_id", sa.BigInteger(), nullable=False),
+    sa.Column("action", sa.String(12), nullable=False),
+    sa.Column("guid", sa.String(100), nullable=False),
+    sa.Column("url", sa.String(500), nullable=True),  # a Deactivated callout's, fixed when queued
+    sa.Column("entity_type", sa.String(50), nullable=False),
+    sa.Column("record_id", sa.BigInteger(), nullable=False),
+    sa.Column("fields", JSON_TYPE, nullable=False),
+    sa.Column("person_id", sa.BigInteger(), nullable=True),
+    sa.Column("event_time", sa.DateTime(), nullable=False),
+    sa.Column("sequence_number", sa.BigInteger(), nullable=True),
+    sa.Column("body", sa.Text(), nullable=True),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False, default=0),
+    sa.Column("next_attempt_at", sa.Double(), nullable=False, default=0),
+    sa.Column("delivered_at", sa.DateTime(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Index("ix_webhook_deliveries_sequence", "webhook_entity", "webhook_id", "sequence_number"),
+    sa.Index("ix_webhook_deliveries_status", "status", "next_attempt_at"),
+)
+
+event_feed = sa.Table(
+    "event_feed",
+    metadata,
+    sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+    sa.Column("sequence_number", sa.BigInteger(), nullable=True, unique=True),
+    sa.Column("action", sa.String(12), nullable=False),
+    sa.Column("entity_type", sa.String(50), nullable=False),
+    sa.Column("record_id", sa.BigInteger(), nullable=False),
+    sa.Column("fields", JSON_TYPE, nullable=False),
+    sa.Column("person_id", sa.BigInteger(), nullable=True),
+    sa.Column("event_time", sa.DateTime(), nullable=False),
+)

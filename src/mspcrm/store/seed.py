@@ -10,10 +10,10 @@ import pycountry
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mspcrm.domain.entities import COMPANY, COMPANY_LOCATION, COUNTRY
+from mspcrm.domain.entities import COMPANY, COMPANY_LOCATION, COUNTRY, WEBHOOK_FAMILIES
 from mspcrm.domain.fields import utc_now
 from mspcrm.domain.picklists import DEFAULT_PICKLISTS
-from mspcrm.store import catalog, history, repository
+from mspcrm.store import catalog, history, repository, webhooks
 from mspcrm.store.schema import entity_table
 
 ROOT_COMPANY_ID = 0
@@ -97,4 +97,5 @@ def seed_root_company(conn: Connection, name: str) -> None:
 def seed_reference_data(conn: Connection, *, root_company_name: str = "My MSP") -> None:
     seed_countries(conn)
     seed_picklists(conn)
+    webhooks.seed_field_picklists(conn, WEBHOOK_FAMILIES)
     seed_root_company(conn, root_company_name)

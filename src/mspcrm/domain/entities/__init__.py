@@ -9,9 +9,10 @@ from mspcrm.domain.entities.locations import COMPANY_LOCATION
 from mspcrm.domain.entities.notes import COMPANY_NOTE
 from mspcrm.domain.entities.opportunities import OPPORTUNITY
 from mspcrm.domain.entities.resources import RESOURCE
+from mspcrm.domain.entities.webhooks import error_log, family
 from mspcrm.domain.entity import Registry
 
-ENTITIES = (
+CRM_ENTITIES = (
     COMPANY,
     CONTACT,
     COMPANY_LOCATION,
@@ -21,6 +22,14 @@ ENTITIES = (
     CONTACT_ROLE,
     RESOURCE,
     COUNTRY,
+)
+# one family of webhook entities per entity that supports callouts (domain/entities/webhooks.py)
+WEBHOOK_FAMILIES = tuple(family(e) for e in CRM_ENTITIES if e.supports_webhooks)
+WEBHOOK_EVENT_ERROR_LOG = error_log(WEBHOOK_FAMILIES)
+ENTITIES = (
+    *CRM_ENTITIES,
+    *(e for f in WEBHOOK_FAMILIES for e in f.entities),
+    WEBHOOK_EVENT_ERROR_LOG,
 )
 
 
@@ -40,5 +49,7 @@ __all__ = [
     "ENTITIES",
     "OPPORTUNITY",
     "RESOURCE",
+    "WEBHOOK_EVENT_ERROR_LOG",
+    "WEBHOOK_FAMILIES",
     "build_registry",
 ]

@@ -56,6 +56,7 @@ CONTRACT = Entity(
         Field("timeReportingRequiresStartAndStopTimes", Boolean()),
     ),
     can_delete=False,
+    supports_webhooks=True,
     has_udfs=True,
     max_udfs=100,
     lookup_fields=("contractName",),

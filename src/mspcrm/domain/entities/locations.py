@@ -30,6 +30,7 @@ COMPANY_LOCATION = Entity(
         Field("taxRegionID", Integer(), picklist=True, picklist_key="Company.taxRegionID"),
     ),
     can_delete=True,
+    supports_webhooks=True,
     parent=ParentRoute(entity="Company", segment="Locations", field="companyID"),
     aliases={
         "isPrimaryLocation": "isPrimary",

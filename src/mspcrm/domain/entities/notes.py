@@ -26,6 +26,7 @@ COMPANY_NOTE = Entity(
         Field("title", Text(250)),
     ),
     can_delete=False,
+    supports_webhooks=True,
     parent=ParentRoute(entity="Company", segment="Notes", field="companyID"),
     aliases={"name": "title", "note": "description"},
     lookup_fields=("title",),

@@ -78,6 +78,7 @@ OPPORTUNITY = Entity(
         _money("yearlyRevenue"),
     ),
     can_delete=False,
+    supports_webhooks=True,
     has_udfs=True,
     max_udfs=200,
     lookup_fields=("title",),
