@@ -351,18 +351,15 @@ class RecordService:
     def _keep_parent(
         self, entity: Entity, values: dict[str, Any], parent_id: int | None, *, replace: bool
     ) -> None:
-        """An update through a child route leaves the child under the parent in the URL."""
+        """A PUT through a child route keeps the child under the parent in the URL unless the
+        body names another. A body that names another parent moves the child: Autotask has
+        no other write route for contacts (root PATCH /Contacts is refused on some zones), so
+        this is how every client moves one; it needs the same update right as any write and
+        is recorded in the history like one."""
         if parent_id is None or entity.parent is None:
             return
-        link = entity.parent.field
-        if link in values and values[link] != parent_id:
-            raise ValidationError(
-                f"{link} {values[link]}: a {entity.name} updated through its parent's route "
-                f"stays under {entity.parent.entity} {parent_id}; change {link} through "
-                f"/{entity.path} instead"
-            )
-        if replace:  # a PUT through the child route: the parent stays
-            values[link] = parent_id
+        if replace and entity.parent.field not in values:
+            values[entity.parent.field] = parent_id
 
     def _check_parent_match(
         self, entity: Entity, current: Mapping[str, Any], parent_id: int | None
