@@ -126,9 +126,11 @@ def web_server(db_url: str) -> Iterator[WebServer]:
             process.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's chromium through Playwright (no browser download)."""
+    """Debian's chromium through Playwright (no browser download). Per module: Playwright's
+    sync API keeps an event loop running in the test thread while it is open, which would
+    make every later ``anyio.run`` / ``asyncio.run`` in the same worker fail."""
     if not Path(CHROMIUM).exists():
         message = f"browser tests skipped: no chromium at {CHROMIUM} (apt-get install chromium)"
         if REQUIRE_BROWSER:

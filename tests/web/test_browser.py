@@ -131,11 +131,6 @@ def _stage_of_card(page: Any, opportunity_id: int) -> str:
     return str(column.get_attribute("data-stage"))
 
 
-@pytest.mark.xfail(
-    reason="since the webhooks merge (dc345ae) a drag answers 200 but the board shows another "
-    "card moved; it passes on the web branch alone. Open in the session 3 note (issue 14)",
-    strict=False,
-)
 def test_pipeline_drag_and_keyboard(page: Any, web_server: WebServer) -> None:
     sign_in(page)
     page.goto("/pipeline")

@@ -136,6 +136,14 @@ class Registry:
     def by_path(self, path: str) -> Entity | None:
         return self._by_path.get(path.lower())
 
+    def is_configuration(self, entity: Entity) -> bool:
+        """A webhook entity or one of its children: set up once, not worked in daily, so
+        listings for people (the CLI's help, the pages' navigation) leave them out."""
+        if entity.webhook_for:
+            return True
+        parent = self.by_name(entity.parent.entity) if entity.parent else None
+        return parent is not None and bool(parent.webhook_for)
+
     def children_of(self, parent: Entity) -> tuple[Entity, ...]:
         return tuple(e for e in self if e.parent and e.parent.entity == parent.name)
 

@@ -35,7 +35,12 @@ def readable_entities(services: Services, session: WebSession | None) -> list[An
     if session is None:
         return []
     level = services.permissions.level(session.security_level)
-    return [e for e in services.registry if e.can_query and level.allows(e, "read")]
+    registry = services.registry
+    return [
+        e
+        for e in registry
+        if e.can_query and level.allows(e, "read") and not registry.is_configuration(e)
+    ]
 
 
 def page(

@@ -21,7 +21,7 @@ from mspcrm.cli.common import (
     with_target,
 )
 from mspcrm.domain.entities import build_registry
-from mspcrm.domain.entity import Entity, Registry
+from mspcrm.domain.entity import Entity
 from mspcrm.errors import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
@@ -240,14 +240,6 @@ def _update(entity: Entity) -> click.Command:
     return update
 
 
-def _webhook_configuration(entity: Entity, registry: Registry) -> bool:
-    """A webhook entity or one of its children: `mspcrm webhooks` is where people start."""
-    if entity.webhook_for:
-        return True
-    parent = registry.by_name(entity.parent.entity) if entity.parent else None
-    return parent is not None and bool(parent.webhook_for)
-
-
 def register(cli: click.Group) -> None:
     registry = build_registry()
     for entity in registry:
@@ -261,7 +253,7 @@ def register(cli: click.Group) -> None:
         if entity.command.replace("-", "") != entity.path.lower():
             title += f" ({entity.path})"
         group = entity_group(cli, entity.command, f"{title}: {verbs}.")
-        group.hidden = _webhook_configuration(entity, registry)  # usable, not listed
+        group.hidden = registry.is_configuration(entity)  # usable, not listed
         for command in commands:
             group.add_command(command)
         for former in entity.former_names:  # older spellings keep working, unlisted
