@@ -1,5 +1,5 @@
-"""Prometheus metrics: requests by route and status, their latency, rate-limit refusals,
-and the progress of long jobs; ``GET /metrics`` in the text exposition format.
+"""Prometheus metrics: requests by route and status, their latency and rate-limit
+refusals; ``GET /metrics`` in the text exposition format.
 
 One pure ASGI middleware counts every request; a route's label is its shape, never its
 ids or an unknown name (``/ATServicesRest/V1.0/Companies/{id}``), so the number of series
@@ -41,12 +41,6 @@ REFUSED = Counter(
     "mspcrm_rate_limited",
     "Requests refused by a request limit (HTTP 429), by route shape",
     ["route"],
-    registry=REGISTRY,
-)
-JOB_ROWS = Counter(
-    "mspcrm_job_rows",
-    "Rows handled by long jobs (imports, scans, sync), by kind",
-    ["job"],
     registry=REGISTRY,
 )
 NUMBER = re.compile(r"^-?\d+$")
